@@ -1,0 +1,240 @@
+"""The environment, declared once and validated: `load_config(env) -> Config`.
+
+This is the only module that reads environment variables (the caller passes `os.environ`).
+Each setting has one declaration with its default, converter and help text; an invalid value
+raises ConfigError naming the variable, so the process exits before serving anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dumper.errors import ConfigError
+from dumper.log import get_logger
+
+log = get_logger("config")
+
+KEY_BYTES = 32
+KEY_FILE_NAME = "dumper.key"
+_REPO_WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "public"
+_IMAGE_WEB_DIR = Path("/app/web/public")
+
+
+def default_web_dir() -> Path:
+    """web/public of the source checkout when it exists (dev, `make run`), else the image's."""
+    return _REPO_WEB_DIR if _REPO_WEB_DIR.is_dir() else _IMAGE_WEB_DIR
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return convert
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return Path(text).expanduser()
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {text!r}")
+    return level
+
+
+def decode_key(text: str) -> bytes:
+    """Decode a base64 key; ValueError unless it is exactly 32 bytes."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be base64 (generate one with `dumper keygen`)") from None
+    if len(raw) != KEY_BYTES:
+        raise ValueError(f"must decode to {KEY_BYTES} bytes, got {len(raw)}")
+    return raw
+
+
+def generate_key() -> str:
+    """A fresh random key, base64, as APP_ENC_KEY expects it."""
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str | None  # None: unset unless given
+    convert: Callable[[str], Any]
+    help: str
+
+
+# The one declaration of every setting. An empty value counts as unset (docker-compose's `X=`).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_HOST", "0.0.0.0", _text, "address the HTTP server binds to"),  # noqa: S104
+    Setting("APP_PORT", "8080", _int_range(1, 65535), "TCP port of the HTTP server"),
+    Setting(
+        "APP_ENC_KEY",
+        None,
+        decode_key,
+        "32 bytes, base64: encrypts stored target passwords. Unset: a key is generated into "
+        f"{KEY_FILE_NAME} beside the SQLite file (set it explicitly in production)",
+    ),
+    Setting("SQLITE_PATH", "/data/app/app.db", _path, "the SQLite file holding targets and jobs"),
+    Setting("BACKUP_DIR", "/data/backups", _path, "folder the backup files are written to"),
+    Setting("ADMIN_USER", None, _text, "Basic-Auth user; set together with ADMIN_PASS"),
+    Setting("ADMIN_PASS", None, _text, "Basic-Auth password; set together with ADMIN_USER"),
+    Setting(
+        "WEB_DIR",
+        None,
+        _path,
+        "folder of the built UI; default web/public of the source tree if present, "
+        "else /app/web/public",
+    ),
+    Setting("MAX_PARALLEL_JOBS", "2", _int_range(1, 64), "backups/restores running at once"),
+    Setting("LOG_LEVEL", "INFO", _log_level, "DEBUG, INFO, WARNING or ERROR"),
+    Setting("CORS_ORIGIN", None, _text, "dev only: an origin allowed to call the API (Vite)"),
+    Setting(
+        "MAX_BODY_BYTES",
+        str(1024 * 1024),
+        _int_range(1024, 1024 * 1024 * 1024),
+        "largest accepted request body in bytes",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated settings. Secrets are left out of repr."""
+
+    app_host: str = "0.0.0.0"  # noqa: S104
+    app_port: int = 8080
+    enc_key: bytes = field(default=b"", repr=False)
+    enc_key_source: Literal["env", "file"] = "env"
+    sqlite_path: Path = Path("/data/app/app.db")
+    backup_dir: Path = Path("/data/backups")
+    admin_user: str | None = None
+    admin_pass: str | None = field(default=None, repr=False)
+    web_dir: Path = _IMAGE_WEB_DIR
+    max_parallel_jobs: int = 2
+    log_level: str = "INFO"
+    cors_origin: str | None = None
+    max_body_bytes: int = 1024 * 1024
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.admin_user is not None
+
+    @property
+    def key_file(self) -> Path:
+        return key_file_for(self.sqlite_path)
+
+
+def key_file_for(sqlite_path: Path) -> Path:
+    return sqlite_path.parent / KEY_FILE_NAME
+
+
+def load_config(env: Mapping[str, str]) -> Config:
+    """Validate every setting from `env`; raises ConfigError naming the variable.
+
+    With APP_ENC_KEY unset this reads, or on first start creates (mode 0600), the key file
+    beside the SQLite file.
+    """
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env)
+        if raw is None or raw == "":
+            raw = setting.default
+        if raw is None:
+            values[setting.env] = None
+            continue
+        try:
+            values[setting.env] = setting.convert(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env} {exc}", fields={setting.env: str(exc)}) from None
+
+    user, password = values["ADMIN_USER"], values["ADMIN_PASS"]
+    if (user is None) != (password is None):
+        missing = "ADMIN_PASS" if password is None else "ADMIN_USER"
+        raise ConfigError(
+            f"{missing} must be set too: ADMIN_USER and ADMIN_PASS go together",
+            fields={missing: "missing"},
+        )
+    sqlite_path: Path = values["SQLITE_PATH"]
+    key: bytes | None = values["APP_ENC_KEY"]
+    source: Literal["env", "file"] = "env"
+    if key is None:
+        key, source = _key_from_file(key_file_for(sqlite_path)), "file"
+    return Config(
+        app_host=values["APP_HOST"],
+        app_port=values["APP_PORT"],
+        enc_key=key,
+        enc_key_source=source,
+        sqlite_path=sqlite_path,
+        backup_dir=values["BACKUP_DIR"],
+        admin_user=user,
+        admin_pass=password,
+        web_dir=values["WEB_DIR"] or default_web_dir(),
+        max_parallel_jobs=values["MAX_PARALLEL_JOBS"],
+        log_level=values["LOG_LEVEL"],
+        cors_origin=values["CORS_ORIGIN"],
+        max_body_bytes=values["MAX_BODY_BYTES"],
+    )
+
+
+def _key_from_file(path: Path) -> bytes:
+    if path.exists():
+        try:
+            return decode_key(path.read_text(encoding="ascii"))
+        except (ValueError, OSError) as exc:
+            raise ConfigError(
+                f"APP_ENC_KEY is unset and the key file {path} is unusable: {exc}",
+                fields={"APP_ENC_KEY": f"key file {path}: {exc}"},
+            ) from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once must not both write a key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _key_from_file(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"APP_ENC_KEY is unset and no key file can be created at {path}: {exc}",
+            fields={"APP_ENC_KEY": f"cannot create {path}"},
+        ) from None
+    key = generate_key()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    log.warning(
+        "APP_ENC_KEY is not set: generated a key in %s. Set APP_ENC_KEY for production "
+        "(losing this file makes stored passwords unreadable).",
+        path,
+    )
+    return decode_key(key)
+
+
+def describe() -> str:
+    """Every setting with its default and help, for `--help` and the docs."""
+    lines = []
+    for s in SETTINGS:
+        default = "(unset)" if s.default is None else s.default
+        lines.append(f"{s.env:<18} default {default}: {s.help}")
+    return "\n".join(lines)

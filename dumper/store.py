@@ -1,0 +1,567 @@
+"""SQLite state of dumper: numbered migrations, and repositories returning typed dataclasses.
+
+One connection guarded by a lock serves every thread (HTTP, scheduler, jobs); WAL mode lets
+another process (the CLI) read and write beside the server.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dumper.errors import Conflict, NotFound
+
+# Migration 1 is the seed's schema (IF NOT EXISTS: a seed database without the migrations
+# table adopts it unchanged). Never edit a released migration; append a new one.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE IF NOT EXISTS targets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            host TEXT NOT NULL,
+            port INTEGER NOT NULL DEFAULT 3306,
+            dbname TEXT NOT NULL,
+            user TEXT NOT NULL,
+            password_enc BLOB,
+            comment TEXT NOT NULL DEFAULT '',
+            schedule_time TEXT,
+            retention_days INTEGER NOT NULL DEFAULT 0,
+            auto_compress INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS backups (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            target_id INTEGER NOT NULL REFERENCES targets(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            size_bytes INTEGER,
+            status TEXT NOT NULL,
+            file_path TEXT,
+            notes TEXT NOT NULL DEFAULT ''
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        ALTER TABLE backups ADD COLUMN sha256 TEXT;
+        ALTER TABLE backups ADD COLUMN tables_count INTEGER;
+        ALTER TABLE backups ADD COLUMN rows_count INTEGER;
+        ALTER TABLE backups ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual';
+        ALTER TABLE backups ADD COLUMN duration_seconds REAL;
+        CREATE INDEX IF NOT EXISTS backups_by_target ON backups(target_id, started_at);
+        CREATE INDEX IF NOT EXISTS backups_by_status ON backups(status);
+        CREATE TABLE restores (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            backup_id INTEGER NOT NULL,
+            target_id INTEGER NOT NULL REFERENCES targets(id),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            statements INTEGER,
+            duration_seconds REAL,
+            notes TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX restores_by_status ON restores(status);
+        CREATE TABLE schedule_state (
+            target_id INTEGER PRIMARY KEY REFERENCES targets(id),
+            last_slot TEXT NOT NULL
+        );
+        """,
+    ),
+)
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+
+
+@dataclass(frozen=True)
+class TargetFields:
+    """The editable fields of a target (validated by dumper.targets)."""
+
+    name: str
+    host: str
+    port: int
+    dbname: str
+    user: str
+    comment: str = ""
+    schedule_time: str | None = None
+    retention_days: int = 0
+    auto_compress: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    id: int
+    name: str
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password_enc: bytes | None
+    comment: str
+    schedule_time: str | None
+    retention_days: int
+    auto_compress: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def __repr__(self) -> str:
+        return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
+
+
+@dataclass(frozen=True)
+class Backup:
+    id: int
+    target_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    size_bytes: int | None
+    status: str
+    file_path: str | None  # a name inside BACKUP_DIR (absolute paths from old rows work too)
+    notes: str
+    sha256: str | None
+    tables: int | None
+    rows: int | None
+    trigger: str
+    duration_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Restore:
+    id: int
+    backup_id: int
+    target_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    statements: int | None
+    duration_seconds: float | None
+    notes: str
+
+
+def to_db_time(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    # rows written by the seed may be naive; they were UTC
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _opt_time(text: str | None) -> datetime | None:
+    return from_db_time(text) if text else None
+
+
+class Store:
+    """The repositories over one SQLite file; every method is thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=10.0
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _all(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    def schema_version(self) -> int:
+        row = self._one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        return int(row[0]) if row else 0
+
+    def migrate(self, upto: int = LATEST_VERSION) -> list[int]:
+        """Apply the missing migrations up to `upto`, each in its own transaction."""
+        applied: list[int] = []
+        with self._lock:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            current = self.schema_version()
+            for version, script in MIGRATIONS:
+                if version <= current or version > upto:
+                    continue
+                now = to_db_time(datetime.now(UTC))
+                # executescript commits first; BEGIN..COMMIT makes the migration atomic
+                try:
+                    self._db.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\n"
+                        f"INSERT INTO schema_migrations VALUES ({version}, '{now}');\nCOMMIT;"
+                    )
+                except sqlite3.Error:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                applied.append(version)
+        return applied
+
+    def ping(self) -> bool:
+        """True when the database answers a query."""
+        try:
+            return self._one("SELECT 1") is not None
+        except sqlite3.Error:
+            return False
+
+    # -- targets ----------------------------------------------------------------------------
+
+    def list_targets(self) -> list[Target]:
+        return [_target(r) for r in self._all("SELECT * FROM targets ORDER BY name, id")]
+
+    def get_target(self, target_id: int) -> Target | None:
+        row = self._one("SELECT * FROM targets WHERE id = ?", (target_id,))
+        return _target(row) if row else None
+
+    def get_target_by_name(self, name: str) -> Target | None:
+        row = self._one("SELECT * FROM targets WHERE name = ?", (name,))
+        return _target(row) if row else None
+
+    def require_target(self, target_id: int) -> Target:
+        target = self.get_target(target_id)
+        if target is None:
+            raise NotFound(f"target {target_id} not found")
+        return target
+
+    def insert_target(
+        self, fields: TargetFields, password_enc: bytes | None, now: datetime
+    ) -> Target:
+        """Insert a target; Conflict when the name is taken."""
+        stamp = to_db_time(now)
+        values = _field_values(fields)
+        try:
+            with self._tx() as db:
+                cur = db.execute(
+                    "INSERT INTO targets (name, host, port, dbname, user, password_enc, comment,"
+                    " schedule_time, retention_days, auto_compress, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*values[:5], password_enc, *values[5:], stamp, stamp),
+                )
+                new_id = int(cur.lastrowid or 0)
+        except sqlite3.IntegrityError as exc:
+            raise _name_conflict(fields.name, exc) from None
+        return self.require_target(new_id)
+
+    def update_target(
+        self,
+        target_id: int,
+        fields: TargetFields,
+        now: datetime,
+        *,
+        password_enc: bytes | None = None,
+        keep_password: bool = True,
+    ) -> Target:
+        """Replace the editable fields; the stored password stays unless keep_password=False."""
+        values = _field_values(fields)
+        sets = (
+            "name=?, host=?, port=?, dbname=?, user=?, comment=?, schedule_time=?,"
+            " retention_days=?, auto_compress=?, updated_at=?"
+        )
+        args: list[Any] = [*values, to_db_time(now)]
+        if not keep_password:
+            sets += ", password_enc=?"
+            args.append(password_enc)
+        try:
+            with self._tx() as db:
+                cur = db.execute(f"UPDATE targets SET {sets} WHERE id=?", (*args, target_id))
+                if cur.rowcount == 0:
+                    raise NotFound(f"target {target_id} not found")
+        except sqlite3.IntegrityError as exc:
+            raise _name_conflict(fields.name, exc) from None
+        return self.require_target(target_id)
+
+    def delete_target(self, target_id: int) -> None:
+        """Delete the target with its backup, restore and schedule rows (files are the caller's)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM schedule_state WHERE target_id=?", (target_id,))
+            db.execute("DELETE FROM restores WHERE target_id=?", (target_id,))
+            db.execute("DELETE FROM backups WHERE target_id=?", (target_id,))
+            if db.execute("DELETE FROM targets WHERE id=?", (target_id,)).rowcount == 0:
+                raise NotFound(f"target {target_id} not found")
+
+    # -- backups ----------------------------------------------------------------------------
+
+    def insert_backup(
+        self, target_id: int, started_at: datetime, file_path: str, trigger: str
+    ) -> Backup:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO backups (target_id, started_at, status, file_path, notes,"
+                " triggered_by) VALUES (?,?,?,?,'',?)",
+                (target_id, to_db_time(started_at), RUNNING, file_path, trigger),
+            )
+            new_id = int(cur.lastrowid or 0)
+        backup = self.get_backup(new_id)
+        assert backup is not None
+        return backup
+
+    def finish_backup(
+        self,
+        backup_id: int,
+        *,
+        status: str,
+        finished_at: datetime,
+        duration_seconds: float | None,
+        notes: str = "",
+        size_bytes: int | None = None,
+        sha256: str | None = None,
+        tables: int | None = None,
+        rows: int | None = None,
+    ) -> bool:
+        """Record the end of a running backup; False when it was no longer running."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE backups SET status=?, finished_at=?, duration_seconds=?, notes=?,"
+                " size_bytes=?, sha256=?, tables_count=?, rows_count=?"
+                " WHERE id=? AND status=?",
+                (
+                    status,
+                    to_db_time(finished_at),
+                    duration_seconds,
+                    notes,
+                    size_bytes,
+                    sha256,
+                    tables,
+                    rows,
+                    backup_id,
+                    RUNNING,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def append_backup_notes(self, backup_id: int, text: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE backups SET notes = CASE WHEN notes = '' THEN ? ELSE notes || char(10) || ?"
+                " END WHERE id=?",
+                (text, text, backup_id),
+            )
+
+    def get_backup(self, backup_id: int) -> Backup | None:
+        row = self._one("SELECT * FROM backups WHERE id=?", (backup_id,))
+        return _backup(row) if row else None
+
+    def list_backups(self, target_id: int) -> list[Backup]:
+        """A target's backups, newest first."""
+        rows = self._all(
+            "SELECT * FROM backups WHERE target_id=? ORDER BY started_at DESC, id DESC",
+            (target_id,),
+        )
+        return [_backup(r) for r in rows]
+
+    def last_backup(self, target_id: int) -> Backup | None:
+        row = self._one(
+            "SELECT * FROM backups WHERE target_id=? ORDER BY started_at DESC, id DESC LIMIT 1",
+            (target_id,),
+        )
+        return _backup(row) if row else None
+
+    def delete_backup(self, backup_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM backups WHERE id=?", (backup_id,))
+
+    def backups_with_status(self, status: str) -> list[Backup]:
+        rows = self._all("SELECT * FROM backups WHERE status=? ORDER BY id", (status,))
+        return [_backup(r) for r in rows]
+
+    def known_file_paths(self) -> set[str]:
+        rows = self._all("SELECT file_path FROM backups WHERE file_path IS NOT NULL")
+        return {str(r[0]) for r in rows}
+
+    def backup_counts(self) -> dict[str, int]:
+        rows = self._all("SELECT status, COUNT(*) FROM backups GROUP BY status")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def fail_running(self, notes: str, finished_at: datetime) -> tuple[list[Backup], list[Restore]]:
+        """Mark every running backup and restore failed; return the rows as they were."""
+        with self._tx() as db:
+            backups = [
+                _backup(r) for r in db.execute("SELECT * FROM backups WHERE status=?", (RUNNING,))
+            ]
+            restores = [
+                _restore(r) for r in db.execute("SELECT * FROM restores WHERE status=?", (RUNNING,))
+            ]
+            stamp = to_db_time(finished_at)
+            db.execute(
+                "UPDATE backups SET status=?, finished_at=?, notes=? WHERE status=?",
+                (FAILED, stamp, notes, RUNNING),
+            )
+            db.execute(
+                "UPDATE restores SET status=?, finished_at=?, notes=? WHERE status=?",
+                (FAILED, stamp, notes, RUNNING),
+            )
+        return backups, restores
+
+    # -- restores ---------------------------------------------------------------------------
+
+    def insert_restore(self, backup_id: int, target_id: int, started_at: datetime) -> Restore:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO restores (backup_id, target_id, started_at, status, notes)"
+                " VALUES (?,?,?,?,'')",
+                (backup_id, target_id, to_db_time(started_at), RUNNING),
+            )
+            new_id = int(cur.lastrowid or 0)
+        restore = self.get_restore(new_id)
+        assert restore is not None
+        return restore
+
+    def finish_restore(
+        self,
+        restore_id: int,
+        *,
+        status: str,
+        finished_at: datetime,
+        duration_seconds: float | None,
+        statements: int | None,
+        notes: str = "",
+    ) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE restores SET status=?, finished_at=?, duration_seconds=?, statements=?,"
+                " notes=? WHERE id=? AND status=?",
+                (
+                    status,
+                    to_db_time(finished_at),
+                    duration_seconds,
+                    statements,
+                    notes,
+                    restore_id,
+                    RUNNING,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def get_restore(self, restore_id: int) -> Restore | None:
+        row = self._one("SELECT * FROM restores WHERE id=?", (restore_id,))
+        return _restore(row) if row else None
+
+    # -- schedule ---------------------------------------------------------------------------
+
+    def last_slot(self, target_id: int) -> str | None:
+        row = self._one("SELECT last_slot FROM schedule_state WHERE target_id=?", (target_id,))
+        return str(row[0]) if row else None
+
+    def claim_slot(self, target_id: int, slot: str) -> bool:
+        """Record `slot` as run for the target; False when it was already recorded."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT last_slot FROM schedule_state WHERE target_id=?", (target_id,)
+            ).fetchone()
+            if row is not None and str(row[0]) >= slot:
+                return False
+            db.execute(
+                "INSERT INTO schedule_state (target_id, last_slot) VALUES (?, ?)"
+                " ON CONFLICT(target_id) DO UPDATE SET last_slot=excluded.last_slot",
+                (target_id, slot),
+            )
+            return True
+
+
+def _field_values(f: TargetFields) -> tuple[Any, ...]:
+    return (
+        f.name,
+        f.host,
+        f.port,
+        f.dbname,
+        f.user,
+        f.comment,
+        f.schedule_time,
+        f.retention_days,
+        1 if f.auto_compress else 0,
+    )
+
+
+def _name_conflict(name: str, exc: sqlite3.IntegrityError) -> Exception:
+    if "targets.name" in str(exc):
+        return Conflict(f"a target named {name!r} already exists", fields={"name": "already taken"})
+    return exc
+
+
+def _target(r: sqlite3.Row) -> Target:
+    enc = r["password_enc"]
+    return Target(
+        id=int(r["id"]),
+        name=r["name"],
+        host=r["host"],
+        port=int(r["port"]),
+        dbname=r["dbname"],
+        user=r["user"],
+        password_enc=bytes(enc) if enc is not None else None,
+        comment=r["comment"] or "",
+        schedule_time=r["schedule_time"],
+        retention_days=int(r["retention_days"]),
+        auto_compress=bool(r["auto_compress"]),
+        created_at=from_db_time(r["created_at"]),
+        updated_at=from_db_time(r["updated_at"]),
+    )
+
+
+def _backup(r: sqlite3.Row) -> Backup:
+    return Backup(
+        id=int(r["id"]),
+        target_id=int(r["target_id"]),
+        started_at=from_db_time(r["started_at"]),
+        finished_at=_opt_time(r["finished_at"]),
+        size_bytes=r["size_bytes"],
+        status=r["status"],
+        file_path=r["file_path"],
+        notes=r["notes"] or "",
+        sha256=r["sha256"],
+        tables=r["tables_count"],
+        rows=r["rows_count"],
+        trigger=r["triggered_by"],
+        duration_seconds=r["duration_seconds"],
+    )
+
+
+def _restore(r: sqlite3.Row) -> Restore:
+    return Restore(
+        id=int(r["id"]),
+        backup_id=int(r["backup_id"]),
+        target_id=int(r["target_id"]),
+        started_at=from_db_time(r["started_at"]),
+        finished_at=_opt_time(r["finished_at"]),
+        status=r["status"],
+        statements=r["statements"],
+        duration_seconds=r["duration_seconds"],
+        notes=r["notes"] or "",
+    )
