@@ -1,0 +1,398 @@
+"""The route table and its thin handlers: parse the request, call the App facade, serialise.
+
+Every route of the service is registered in `build_router`; openapi.py and the auth matrix test
+read the same table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from dumper.errors import InvalidInput
+from dumper.http import metrics, openapi
+from dumper.http.router import (
+    RangeNotSatisfiable,
+    Request,
+    Response,
+    Router,
+    empty_response,
+    json_response,
+    parse_json_object,
+)
+
+
+class AppFacade(Protocol):
+    """What the HTTP layer uses of dumper.app.App (see docs/ARCHITECTURE.md)."""
+
+    def list_targets(self) -> list[Any]: ...
+    def get_target(self, target_id: int) -> Any: ...
+    def create_target(self, data: Mapping[str, Any]) -> Any: ...
+    def update_target(self, target_id: int, data: Mapping[str, Any]) -> Any: ...
+    def delete_target(self, target_id: int, *, with_backups: bool) -> None: ...
+    def test_connection(
+        self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
+    ) -> Any: ...
+    def start_backup(self, target_id: int, *, trigger: str = "manual") -> Any: ...
+    def list_backups(self, target_id: int) -> list[Any]: ...
+    def get_backup(self, backup_id: int) -> Any: ...
+    def backup_file(self, backup_id: int) -> Path: ...
+    def delete_backup(self, backup_id: int) -> None: ...
+    def start_restore(self, backup_id: int, *, confirm: str | None) -> Any: ...
+    def get_restore(self, restore_id: int) -> Any: ...
+    def list_jobs(self) -> list[Any]: ...
+    def settings(self) -> Any: ...
+    def readiness(self) -> list[str]: ...
+    def metrics(self) -> Any: ...
+
+
+CHUNK = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
+_READ_ERRORS = {401: "Error", 404: "Error"}
+
+
+class Handlers:
+    """The handlers, bound to one App; `max_body` caps JSON bodies."""
+
+    def __init__(self, app: AppFacade, *, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    # --- system ---------------------------------------------------------------------------
+    def healthz(self, request: Request) -> Response:
+        return json_response(200, {"status": "ok"})
+
+    def readyz(self, request: Request) -> Response:
+        reasons = self.app.readiness()
+        if reasons:
+            return json_response(503, {"status": "not ready", "reasons": reasons})
+        return json_response(200, {"status": "ready"})
+
+    def settings(self, request: Request) -> Response:
+        return json_response(200, self.app.settings())
+
+    def jobs(self, request: Request) -> Response:
+        return json_response(200, self.app.list_jobs())
+
+    def metrics(self, request: Request) -> Response:
+        body = metrics.render(self.app.metrics()).encode()
+        return Response(200, {"Content-Type": metrics.CONTENT_TYPE}, body)
+
+    # --- targets --------------------------------------------------------------------------
+    def list_targets(self, request: Request) -> Response:
+        return json_response(200, self.app.list_targets())
+
+    def create_target(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(201, self.app.create_target(data))
+
+    def get_target(self, request: Request) -> Response:
+        return json_response(200, self.app.get_target(request.int_param("id")))
+
+    def update_target(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(200, self.app.update_target(request.int_param("id"), data))
+
+    def delete_target(self, request: Request) -> Response:
+        with_backups = _bool_query(request, "with_backups")
+        self.app.delete_target(request.int_param("id"), with_backups=with_backups)
+        return empty_response()
+
+    def test_unsaved(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(200, self.app.test_connection(data))
+
+    def test_saved(self, request: Request) -> Response:
+        return json_response(200, self.app.test_connection(target_id=request.int_param("id")))
+
+    # --- backups --------------------------------------------------------------------------
+    def start_backup(self, request: Request) -> Response:
+        return json_response(202, self.app.start_backup(request.int_param("id")))
+
+    def list_backups(self, request: Request) -> Response:
+        return json_response(200, self.app.list_backups(request.int_param("id")))
+
+    def get_backup(self, request: Request) -> Response:
+        return json_response(200, self.app.get_backup(request.int_param("id")))
+
+    def delete_backup(self, request: Request) -> Response:
+        self.app.delete_backup(request.int_param("id"))
+        return empty_response()
+
+    def download(self, request: Request) -> Response:
+        return file_response(self.app.backup_file(request.int_param("id")), request)
+
+    # --- restores -------------------------------------------------------------------------
+    def start_restore(self, request: Request) -> Response:
+        body = parse_json_object(request, self.max_body, required=False)
+        confirm = body.get("confirm")
+        # A non-string confirmation is no confirmation: nothing runs.
+        confirm = confirm if isinstance(confirm, str) else None
+        return json_response(202, self.app.start_restore(request.int_param("id"), confirm=confirm))
+
+    def get_restore(self, request: Request) -> Response:
+        return json_response(200, self.app.get_restore(request.int_param("id")))
+
+
+def _bool_query(request: Request, name: str) -> bool:
+    value = request.query_value(name)
+    if value is None or value.lower() in ("false", "0", ""):
+        return False
+    if value.lower() in ("true", "1"):
+        return True
+    raise InvalidInput(f"{name} must be true or false", fields={name: "must be true or false"})
+
+
+def _download_type(name: str) -> str:
+    if name.endswith(".gz"):
+        return "application/gzip"
+    if name.endswith(".sql"):
+        return "application/sql"
+    return "application/octet-stream"
+
+
+def content_disposition(name: str) -> str:
+    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def file_response(path: Path, request: Request) -> Response:
+    """The file as an attachment, streamed by the server in chunks; honours one `Range`."""
+    handle = path.open("rb")
+    try:
+        size = path.stat().st_size
+        headers = {
+            "Content-Type": _download_type(path.name),
+            "Content-Disposition": content_disposition(path.name),
+            "Accept-Ranges": "bytes",
+            "Last-Modified": formatdate(path.stat().st_mtime, usegmt=True),
+        }
+        byte_range = _parse_range(request.header("range"), size)
+        if byte_range is None:
+            return Response(200, headers, handle, length=size)
+        start, end = byte_range
+        handle.seek(start)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return Response(206, headers, handle, length=end - start + 1)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single satisfiable range; None for no or an ignorable header.
+
+    Several ranges are answered with the whole file (allowed by RFC 9110, and cheap).
+    """
+    if not header:
+        return None
+    m = _RANGE.match(header.strip().replace(" ", ""))
+    if m is None:
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        n = int(last)
+        if n == 0 or size == 0:
+            raise RangeNotSatisfiable("range not satisfiable", size=size)
+        return max(0, size - n), size - 1
+    start = int(first)
+    if start >= size:
+        raise RangeNotSatisfiable("range not satisfiable", size=size)
+    end = int(last) if last else size - 1
+    if end < start:
+        return None  # syntactically invalid: ignored, the whole file is sent
+    return start, min(end, size - 1)
+
+
+def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
+    """Every route of dumper, with the metadata openapi.py turns into the description."""
+    h = Handlers(app, max_body=max_body)
+    r = Router()
+    add = r.add
+    add(
+        "GET",
+        "/healthz",
+        h.healthz,
+        "Liveness: 200 while the process serves",
+        responses={200: "Health"},
+    )
+    add(
+        "GET",
+        "/readyz",
+        h.readyz,
+        "Readiness: SQLite answers, BACKUP_DIR writable, scheduler alive",
+        responses={200: "Readiness", 503: "Readiness"},
+    )
+    add(
+        "GET",
+        "/metrics",
+        h.metrics,
+        "Prometheus metrics",
+        content_type=metrics.CONTENT_TYPE,
+        responses={200: None, 401: "Error"},
+    )
+    add(
+        "GET",
+        "/api/settings",
+        h.settings,
+        "Effective configuration and state",
+        responses={200: "Settings", 401: "Error"},
+    )
+    add(
+        "GET",
+        "/api/jobs",
+        h.jobs,
+        "Running jobs",
+        tag="jobs",
+        responses={200: "Job[]", 401: "Error"},
+    )
+    add(
+        "GET",
+        "/api/targets",
+        h.list_targets,
+        "List targets",
+        tag="targets",
+        responses={200: "Target[]", 401: "Error"},
+    )
+    add(
+        "POST",
+        "/api/targets",
+        h.create_target,
+        "Create a target",
+        tag="targets",
+        request_schema="TargetInput",
+        responses={
+            201: "Target",
+            400: "Error",
+            401: "Error",
+            409: "Error",
+            413: "Error",
+            422: "Error",
+        },
+    )
+    add(
+        "POST",
+        "/api/targets/test",
+        h.test_unsaved,
+        "Test a connection with unsaved fields",
+        tag="targets",
+        request_schema="TargetInput",
+        responses={200: "ConnectionReport", 400: "Error", 401: "Error", 413: "Error", 422: "Error"},
+    )
+    add(
+        "GET",
+        "/api/targets/:id",
+        h.get_target,
+        "Get a target",
+        tag="targets",
+        responses={200: "Target", **_READ_ERRORS},
+    )
+    add(
+        "PUT",
+        "/api/targets/:id",
+        h.update_target,
+        "Replace a target (empty password keeps it)",
+        tag="targets",
+        request_schema="TargetInput",
+        responses={200: "Target", **_ERRORS, 413: "Error"},
+    )
+    add(
+        "DELETE",
+        "/api/targets/:id",
+        h.delete_target,
+        "Delete a target",
+        tag="targets",
+        query={"with_backups": {"type": "boolean", "default": False}},
+        responses={204: None, 401: "Error", 404: "Error", 409: "Error", 422: "Error"},
+    )
+    add(
+        "POST",
+        "/api/targets/:id/test",
+        h.test_saved,
+        "Test the stored connection",
+        tag="targets",
+        responses={200: "ConnectionReport", 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "POST",
+        "/api/targets/:id/backup",
+        h.start_backup,
+        "Start a backup now",
+        tag="backups",
+        responses={202: "Backup", 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/targets/:id/backups",
+        h.list_backups,
+        "Backups of a target, newest first",
+        tag="backups",
+        responses={200: "Backup[]", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/backups/:id",
+        h.get_backup,
+        "Get a backup with live progress",
+        tag="backups",
+        responses={200: "Backup", **_READ_ERRORS},
+    )
+    add(
+        "DELETE",
+        "/api/backups/:id",
+        h.delete_backup,
+        "Delete a backup and its file",
+        tag="backups",
+        responses={204: None, 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/backups/:id/download",
+        h.download,
+        "Download the backup file",
+        tag="backups",
+        content_type="application/octet-stream",
+        responses={200: None, 206: None, 416: "Error", **_READ_ERRORS},
+    )
+    add(
+        "HEAD",
+        "/api/backups/:id/download",
+        h.download,
+        "Size and name of the backup file",
+        tag="backups",
+        content_type="application/octet-stream",
+        responses={200: None, 206: None, 416: None, 401: None, 404: None},
+    )
+    add(
+        "POST",
+        "/api/backups/:id/restore",
+        h.start_restore,
+        "Restore a backup into its target (confirm with the target's name)",
+        tag="restores",
+        request_schema="RestoreRequest",
+        responses={202: "Restore", 400: "Error", 409: "Error", 413: "Error", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/restores/:id",
+        h.get_restore,
+        "Get a restore with live progress",
+        tag="restores",
+        responses={200: "Restore", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/openapi.json",
+        lambda request: json_response(200, openapi.build_spec(r)),
+        "This description",
+        responses={200: None, 401: "Error"},
+    )
+    return r

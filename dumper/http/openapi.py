@@ -1,0 +1,290 @@
+"""OpenAPI 3.1 description built from the route table, so every route is described by construction.
+
+The component schemas mirror docs/API.md; a schemathesis run checks responses against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import dumper
+from dumper.http.auth import needs_auth
+from dumper.http.router import JSON_TYPE, Route
+
+_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
+_NTIME = {"type": ["string", "null"], "pattern": _TIME["pattern"]}
+_NINT = {"type": ["integer", "null"]}
+_NSTR = {"type": ["string", "null"]}
+_STATUS = {"type": "string", "enum": ["running", "success", "failed"]}
+
+
+def _obj(props: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": list(required or props)}
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                }
+            )
+        }
+    ),
+    "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}),
+    "Readiness": _obj(
+        {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+        },
+        ["status"],
+    ),
+    "TargetInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "host", "port", "dbname", "user"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            "host": {"type": "string", "minLength": 1},
+            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+            "dbname": {"type": "string", "minLength": 1, "maxLength": 64},
+            "user": {"type": "string", "minLength": 1},
+            "password": {"type": "string", "description": "write-only; on PUT '' keeps it"},
+            "comment": {"type": "string", "maxLength": 1000},
+            "schedule_time": {
+                "type": ["string", "null"],
+                "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            },
+            "retention_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+            "auto_compress": {"type": "boolean"},
+        },
+    },
+    "RunningJob": {
+        "type": ["object", "null"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["backup", "restore"]},
+            "id": {"type": "integer"},
+        },
+        "required": ["kind", "id"],
+    },
+    "Target": _obj(
+        {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "host": {"type": "string"},
+            "port": {"type": "integer"},
+            "dbname": {"type": "string"},
+            "user": {"type": "string"},
+            "comment": {"type": "string"},
+            "schedule_time": _NSTR,
+            "retention_days": {"type": "integer"},
+            "auto_compress": {"type": "boolean"},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+            "has_password": {"type": "boolean"},
+            "password_error": _NSTR,
+            "next_run_at": _NTIME,
+            "last_backup_status": {"type": ["string", "null"]},
+            "last_backup_at": _NTIME,
+            "last_backup_size_bytes": _NINT,
+            "running_job": {"$ref": "#/components/schemas/RunningJob"},
+        }
+    ),
+    "BackupProgress": {
+        "type": ["object", "null"],
+        "properties": {
+            "bytes_written": {"type": "integer"},
+            "rows": {"type": "integer"},
+            "table": _NSTR,
+            "tables_done": {"type": "integer"},
+            "tables_total": {"type": "integer"},
+        },
+    },
+    "Backup": _obj(
+        {
+            "id": {"type": "integer"},
+            "target_id": {"type": "integer"},
+            "target_name": {"type": "string"},
+            "status": _STATUS,
+            "trigger": {"type": "string"},
+            "started_at": _TIME,
+            "finished_at": _NTIME,
+            "duration_seconds": {"type": ["number", "null"]},
+            "file_name": {"type": "string"},
+            "file_exists": {"type": "boolean"},
+            "size_bytes": _NINT,
+            "sha256": _NSTR,
+            "tables": _NINT,
+            "rows": _NINT,
+            "notes": {"type": "string"},
+            "progress": {"$ref": "#/components/schemas/BackupProgress"},
+        }
+    ),
+    "RestoreProgress": {
+        "type": ["object", "null"],
+        "properties": {
+            "bytes_read": {"type": "integer"},
+            "bytes_total": {"type": "integer"},
+            "statements": {"type": "integer"},
+        },
+    },
+    "Restore": _obj(
+        {
+            "id": {"type": "integer"},
+            "backup_id": {"type": "integer"},
+            "target_id": {"type": "integer"},
+            "status": _STATUS,
+            "started_at": _TIME,
+            "finished_at": _NTIME,
+            "duration_seconds": {"type": ["number", "null"]},
+            "statements": _NINT,
+            "notes": {"type": "string"},
+            "progress": {"$ref": "#/components/schemas/RestoreProgress"},
+        }
+    ),
+    "RestoreRequest": {
+        "type": "object",
+        "properties": {"confirm": {"type": "string", "description": "the target's exact name"}},
+        "required": ["confirm"],
+    },
+    "Job": _obj(
+        {
+            "kind": {"type": "string", "enum": ["backup", "restore"]},
+            "id": {"type": "integer"},
+            "target_id": {"type": "integer"},
+            "target_name": {"type": "string"},
+            "started_at": _TIME,
+            "progress": {"type": ["object", "null"]},
+        }
+    ),
+    "ConnectionReport": _obj(
+        {
+            "ok": {"type": "boolean"},
+            "server_version": _NSTR,
+            "database_exists": {"type": ["boolean", "null"]},
+            "can_read": {"type": ["boolean", "null"]},
+            "message": {"type": "string"},
+        }
+    ),
+    "Settings": _obj(
+        {
+            "version": {"type": "string"},
+            "config": {"type": "object"},
+            "auth_enabled": {"type": "boolean"},
+            "disk": _obj(
+                {
+                    "total_bytes": {"type": "integer"},
+                    "used_bytes": {"type": "integer"},
+                    "free_bytes": {"type": "integer"},
+                    "backups_bytes": {"type": "integer"},
+                }
+            ),
+            "scheduler": {"type": "object"},
+            "jobs": {"type": "object"},
+            "unknown_files": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+}
+
+
+def _schema_ref(name: str) -> dict[str, Any]:
+    if name.endswith("[]"):
+        return {"type": "array", "items": _schema_ref(name[:-2])}
+    if name not in SCHEMAS:
+        raise KeyError(f"no schema named {name}")
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"{route.method.lower()}_"
+        + re.sub(r"[^a-z0-9]+", "_", route.pattern.lower()).strip("_"),
+        "summary": route.summary,
+        "tags": [route.tag],
+    }
+    params: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+        }
+        for name in route.param_names
+    ]
+    params += [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in route.query.items()
+    ]
+    if params:
+        op["parameters"] = params
+    if route.request_schema:
+        op["requestBody"] = {
+            "required": route.request_schema != "RestoreRequest",
+            "content": {JSON_TYPE: {"schema": _schema_ref(route.request_schema)}},
+        }
+    responses: dict[str, Any] = {}
+    for status, schema in sorted(route.responses.items()):
+        entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
+        if route.method != "HEAD" and status != 204:
+            if schema is not None:
+                ctype = JSON_TYPE if schema == "Error" else route.content_type
+                entry["content"] = {ctype: {"schema": _schema_ref(schema)}}
+            elif status in (200, 206):
+                entry["content"] = {route.content_type: {"schema": _raw_schema(route)}}
+        responses[str(status)] = entry
+    op["responses"] = responses
+    if needs_auth(route.pattern):
+        op["security"] = [{"basic": []}]
+    return op
+
+
+def _raw_schema(route: Route) -> dict[str, Any]:
+    if route.content_type == JSON_TYPE:
+        return {"type": "object"}
+    if route.content_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
+
+_DESCRIPTIONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted: the job runs in the background",
+    204: "Done, no content",
+    206: "Partial content (Range)",
+    400: "Bad request, or confirmation required",
+    401: "Authentication required",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    416: "Range not satisfiable",
+    422: "Invalid input (see error.fields)",
+    503: "Not ready",
+}
+
+
+def build_spec(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for `routes`."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "dumper",
+            "version": dumper.__version__,
+            "description": "Backups and restores of MySQL and MariaDB databases.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
+        },
+    }

@@ -1,0 +1,91 @@
+"""The built single-page UI from WEB_DIR, in history mode: unknown paths get index.html.
+
+Files are resolved under the web root and checked for containment; hashed assets are cached long.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from dumper.errors import NotFound
+from dumper.http.router import Request, Response
+
+# mimetypes depends on the host's tables; these are the types a Vite build produces.
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".txt": "text/plain; charset=utf-8",
+    ".wasm": "application/wasm",
+}
+# Vite names built assets name-HASH.ext (8+ chars of [A-Za-z0-9_-]); their content never changes.
+_HASHED = re.compile(r"[.-][A-Za-z0-9_-]{8,}\.[a-z0-9]+$")
+LONG_CACHE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+
+
+def content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _TYPES:
+        return _TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+class StaticFiles:
+    """Serves files under `root`; GET/HEAD of anything that is not a file returns index.html,
+    except under /assets/ where a missing file is a 404 (a browser must not run HTML as JS)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def __call__(self, request: Request) -> Response:
+        target = self._resolve(request.path)
+        if target is None:
+            if request.path.startswith("/assets/"):
+                raise NotFound("no such file")
+            target = self.root / "index.html"
+            if not target.is_file():
+                raise NotFound("the web UI is not built (no index.html in WEB_DIR)")
+        return self._file(target)
+
+    def _resolve(self, url_path: str) -> Path | None:
+        if "\x00" in url_path:
+            return None
+        relative = url_path.lstrip("/")
+        if not relative:
+            return None
+        candidate = (self.root / relative).resolve()
+        # resolve() follows symlinks and `..`; anything that lands outside the root is refused.
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def _file(self, path: Path) -> Response:
+        handle = path.open("rb")
+        try:
+            size = path.stat().st_size
+        except OSError:
+            handle.close()
+            raise
+        cache = (
+            NO_CACHE if path.name == "index.html" or not _HASHED.search(path.name) else LONG_CACHE
+        )
+        headers = {"Content-Type": content_type(path), "Cache-Control": cache}
+        return Response(200, headers, handle, length=size)
