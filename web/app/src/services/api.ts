@@ -1,0 +1,333 @@
+// The one typed client for the REST API in docs/API.md: auth header, error mapping, 401 handling.
+// Every page and store talks to the server through `api`; nothing else calls fetch.
+
+export type Status = 'running' | 'success' | 'failed'
+export type Trigger = 'manual' | 'scheduled'
+export type JobKind = 'backup' | 'restore'
+
+export interface RunningJobRef {
+  kind: JobKind
+  id: number
+}
+
+export interface Target {
+  id: number
+  name: string
+  host: string
+  port: number
+  dbname: string
+  user: string
+  comment: string
+  schedule_time: string | null
+  retention_days: number
+  auto_compress: boolean
+  created_at: string
+  updated_at: string
+  has_password: boolean
+  password_error: string | null
+  next_run_at: string | null
+  last_backup_status: Status | null
+  last_backup_at: string | null
+  last_backup_size_bytes: number | null
+  running_job: RunningJobRef | null
+}
+
+/** POST/PUT body. On PUT a missing or empty password keeps the stored one. */
+export interface TargetInput {
+  name: string
+  host: string
+  port: number
+  dbname: string
+  user: string
+  password?: string
+  comment: string
+  schedule_time: string | null
+  retention_days: number
+  auto_compress: boolean
+}
+
+export interface BackupProgress {
+  bytes_written: number
+  rows: number
+  table: string | null
+  tables_done: number
+  tables_total: number
+}
+
+export interface Backup {
+  id: number
+  target_id: number
+  target_name: string
+  status: Status
+  trigger: Trigger
+  started_at: string
+  finished_at: string | null
+  duration_seconds: number | null
+  file_name: string
+  file_exists: boolean
+  size_bytes: number | null
+  sha256: string | null
+  tables: number | null
+  rows: number | null
+  notes: string
+  progress: BackupProgress | null
+}
+
+export interface RestoreProgress {
+  bytes_read: number
+  bytes_total: number
+  statements: number
+}
+
+export interface Restore {
+  id: number
+  backup_id: number
+  target_id: number
+  status: Status
+  started_at: string
+  finished_at: string | null
+  duration_seconds: number | null
+  statements: number | null
+  notes: string
+  progress: RestoreProgress | null
+}
+
+export interface Job {
+  kind: JobKind
+  id: number
+  target_id: number
+  target_name: string
+  started_at: string
+  progress: BackupProgress | RestoreProgress | null
+}
+
+export interface ConnectionReport {
+  ok: boolean
+  server_version: string | null
+  database_exists: boolean | null
+  can_read: boolean | null
+  message: string
+}
+
+export interface UnknownFile {
+  name: string
+  size_bytes: number
+  modified_at: string
+}
+
+export interface Settings {
+  version: string
+  config: Record<string, string | number | boolean | null>
+  auth_enabled: boolean
+  disk: { total_bytes: number; used_bytes: number; free_bytes: number; backups_bytes: number }
+  scheduler: { running: boolean; last_tick_at: string | null }
+  jobs: { running: number; max_parallel: number }
+  unknown_files: UnknownFile[]
+}
+
+export interface Health {
+  status: string
+  reasons?: string[]
+}
+
+/** Every non-2xx answer (and a failed network call, status 0) becomes one of these. */
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly fields: Record<string, string>
+
+  constructor(status: number, code: string, message: string, fields: Record<string, string> = {}) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.fields = fields
+  }
+}
+
+const CREDENTIALS_KEY = 'dumper.credentials'
+
+/** Basic-Auth credentials live in sessionStorage only: gone when the tab closes. */
+export const credentials = {
+  get(): string | null {
+    try {
+      return sessionStorage.getItem(CREDENTIALS_KEY)
+    } catch {
+      return null
+    }
+  },
+  set(user: string, password: string): void {
+    sessionStorage.setItem(CREDENTIALS_KEY, encodeBasic(user, password))
+  },
+  clear(): void {
+    try {
+      sessionStorage.removeItem(CREDENTIALS_KEY)
+    } catch {
+      /* storage unavailable: nothing stored either */
+    }
+  },
+}
+
+/** base64 of "user:password" in UTF-8 (btoa alone fails on non-Latin-1 characters). */
+export function encodeBasic(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`)
+  let binary = ''
+  for (const b of bytes) binary += String.fromCharCode(b)
+  return btoa(binary)
+}
+
+type UnauthorizedHandler = () => void
+let onUnauthorized: UnauthorizedHandler | null = null
+
+/** The one place that decides what a 401 does (main.ts routes to the login form). */
+export function setUnauthorizedHandler(handler: UnauthorizedHandler | null): void {
+  onUnauthorized = handler
+}
+
+interface RequestOptions {
+  body?: unknown
+  /** Use these credentials instead of the stored ones (the login form checks them). */
+  auth?: string | null
+  /** A 401 is the caller's business (login form); do not redirect. */
+  noRedirect?: boolean
+}
+
+function headers(auth: string | null, json: boolean): Record<string, string> {
+  const h: Record<string, string> = {
+    Accept: 'application/json',
+    'X-Requested-With': 'XMLHttpRequest',
+  }
+  if (json) h['Content-Type'] = 'application/json'
+  if (auth) h.Authorization = `Basic ${auth}`
+  return h
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`
+  let message = res.statusText || `HTTP ${res.status}`
+  let fields: Record<string, string> = {}
+  try {
+    const data: unknown = await res.json()
+    const err = (data as { error?: unknown } | null)?.error
+    if (err && typeof err === 'object') {
+      const e = err as { code?: unknown; message?: unknown; fields?: unknown }
+      if (typeof e.code === 'string') code = e.code
+      if (typeof e.message === 'string') message = e.message
+      if (e.fields && typeof e.fields === 'object') fields = e.fields as Record<string, string>
+    }
+  } catch {
+    /* not JSON (a proxy page, say): keep the status text */
+  }
+  return new ApiError(res.status, code, message, fields)
+}
+
+async function send(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+  const auth = opts.auth !== undefined ? opts.auth : credentials.get()
+  const hasBody = opts.body !== undefined
+  let res: Response
+  try {
+    res = await fetch(path, {
+      method,
+      headers: headers(auth, hasBody),
+      body: hasBody ? JSON.stringify(opts.body) : undefined,
+      credentials: 'same-origin',
+    })
+  } catch (e) {
+    throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e))
+  }
+  if (res.ok) return res
+  const error = await errorFrom(res)
+  if (res.status === 401 && !opts.noRedirect) {
+    credentials.clear()
+    onUnauthorized?.()
+  }
+  throw error
+}
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await send(method, path, opts)
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** Health endpoints answer 503 with a body we want to show, so they do not throw on it. */
+async function health(path: string): Promise<Health> {
+  try {
+    return await request<Health>('GET', path)
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 503) return { status: 'not ready', reasons: [e.message] }
+    throw e
+  }
+}
+
+const enc = encodeURIComponent
+
+export const api = {
+  healthz: () => health('/healthz'),
+  readyz: () => health('/readyz'),
+
+  listTargets: () => request<Target[]>('GET', '/api/targets'),
+  getTarget: (id: number) => request<Target>('GET', `/api/targets/${id}`),
+  createTarget: (input: TargetInput) => request<Target>('POST', '/api/targets', { body: input }),
+  updateTarget: (id: number, input: TargetInput) =>
+    request<Target>('PUT', `/api/targets/${id}`, { body: input }),
+  deleteTarget: (id: number, withBackups = false) =>
+    request<void>('DELETE', `/api/targets/${id}${withBackups ? '?with_backups=true' : ''}`),
+  testConnection: (input: TargetInput) =>
+    request<ConnectionReport>('POST', '/api/targets/test', { body: input }),
+  testStoredConnection: (id: number) =>
+    request<ConnectionReport>('POST', `/api/targets/${id}/test`),
+
+  startBackup: (targetId: number) => request<Backup>('POST', `/api/targets/${targetId}/backup`),
+  listBackups: (targetId: number) => request<Backup[]>('GET', `/api/targets/${targetId}/backups`),
+  getBackup: (id: number) => request<Backup>('GET', `/api/backups/${id}`),
+  deleteBackup: (id: number) => request<void>('DELETE', `/api/backups/${id}`),
+  restoreBackup: (id: number, confirm: string) =>
+    request<Restore>('POST', `/api/backups/${id}/restore`, { body: { confirm } }),
+  getRestore: (id: number) => request<Restore>('GET', `/api/restores/${id}`),
+  downloadUrl: (id: number) => `/api/backups/${enc(String(id))}/download`,
+
+  listJobs: () => request<Job[]>('GET', '/api/jobs'),
+  getSettings: () => request<Settings>('GET', '/api/settings'),
+  openapi: () => request<Record<string, unknown>>('GET', '/api/openapi.json'),
+  metrics: async (): Promise<string> => (await send('GET', '/metrics')).text(),
+
+  /** Checks credentials without storing them; a 401 here is an answer, not a redirect. */
+  checkCredentials: (user: string, password: string) =>
+    request<Settings>('GET', '/api/settings', { auth: encodeBasic(user, password), noRedirect: true }),
+
+  /**
+   * Downloads a backup. Without stored credentials the browser streams the file itself (big files
+   * never sit in memory); with Basic-Auth the header can only be sent by fetch, so it goes via a blob.
+   */
+  async downloadBackup(id: number, fileName: string): Promise<void> {
+    const url = api.downloadUrl(id)
+    if (!credentials.get()) {
+      // HEAD first, so a missing file becomes a message here rather than a broken download.
+      await send('HEAD', url)
+      clickLink(url, fileName)
+      return
+    }
+    const res = await send('GET', url)
+    const blob = await res.blob()
+    const objectUrl = URL.createObjectURL(blob)
+    try {
+      clickLink(objectUrl, fileName)
+    } finally {
+      setTimeout(() => URL.revokeObjectURL(objectUrl), 10_000)
+    }
+  },
+}
+
+function clickLink(href: string, fileName: string): void {
+  const a = document.createElement('a')
+  a.href = href
+  a.download = fileName
+  a.rel = 'noopener'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+}
+
+export type Api = typeof api

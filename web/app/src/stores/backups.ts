@@ -1,0 +1,57 @@
+// Backups per target (newest first), their deletion, and the restores started from them.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, type Backup, type Restore } from '@/services/api'
+
+export const useBackupsStore = defineStore('backups', () => {
+  const byTarget = ref<Record<number, Backup[]>>({})
+  const loading = ref(false)
+  const busy = ref<Set<number>>(new Set())
+
+  function list(targetId: number): Backup[] {
+    return byTarget.value[targetId] ?? []
+  }
+
+  async function load(targetId: number): Promise<Backup[]> {
+    loading.value = true
+    try {
+      const backups = await api.listBackups(targetId)
+      byTarget.value = { ...byTarget.value, [targetId]: backups }
+      return backups
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function withBusy<T>(id: number, fn: () => Promise<T>): Promise<T> {
+    busy.value = new Set(busy.value).add(id)
+    try {
+      return await fn()
+    } finally {
+      const next = new Set(busy.value)
+      next.delete(id)
+      busy.value = next
+    }
+  }
+
+  async function remove(backup: Backup): Promise<void> {
+    await withBusy(backup.id, () => api.deleteBackup(backup.id))
+    const rest = list(backup.target_id).filter((b) => b.id !== backup.id)
+    byTarget.value = { ...byTarget.value, [backup.target_id]: rest }
+  }
+
+  async function restore(backup: Backup, confirm: string): Promise<Restore> {
+    return withBusy(backup.id, () => api.restoreBackup(backup.id, confirm))
+  }
+
+  async function download(backup: Backup): Promise<void> {
+    await withBusy(backup.id, () => api.downloadBackup(backup.id, backup.file_name))
+  }
+
+  /** Whether any backup of the target is still running (the page keeps polling while so). */
+  function anyRunning(targetId: number): boolean {
+    return list(targetId).some((b) => b.status === 'running')
+  }
+
+  return { byTarget, loading, busy, list, load, remove, restore, download, anyRunning }
+})

@@ -1,0 +1,10 @@
+// The stores' single entry point.
+export { useAuthStore } from './auth'
+export { useBackupsStore } from './backups'
+export { useJobsStore, POLL_MS } from './jobs'
+export { usePrefsStore } from './prefs'
+export type { Locale, Theme } from './prefs'
+export { useSettingsStore } from './settings'
+export { useTargetsStore } from './targets'
+export { useToastStore, errorMessage } from './toasts'
+export type { Toast, ToastKind } from './toasts'

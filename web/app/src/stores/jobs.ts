@@ -1,0 +1,60 @@
+// Running jobs, polled while a page shows them; `finished` ticks when a job disappears so
+// pages can reload what it changed.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { api, type Job } from '@/services/api'
+
+export const POLL_MS = 1500
+
+export const useJobsStore = defineStore('jobs', () => {
+  const jobs = ref<Job[]>([])
+  const finished = ref(0)
+  const error = ref<unknown>(null)
+  let subscribers = 0
+  let timer: ReturnType<typeof setTimeout> | null = null
+
+  async function load(): Promise<void> {
+    try {
+      const next = await api.listJobs()
+      const stillThere = new Set(next.map((j) => `${j.kind}:${j.id}`))
+      const gone = jobs.value.some((j) => !stillThere.has(`${j.kind}:${j.id}`))
+      jobs.value = next
+      error.value = null
+      if (gone) finished.value++
+    } catch (e) {
+      error.value = e
+    }
+  }
+
+  function forTarget(targetId: number): Job[] {
+    return jobs.value.filter((j) => j.target_id === targetId)
+  }
+
+  function schedule(): void {
+    timer = setTimeout(async () => {
+      await load()
+      if (subscribers > 0) schedule()
+    }, POLL_MS)
+  }
+
+  /** Starts polling (shared by every page that asks); returns the function that stops it. */
+  function subscribe(): () => void {
+    subscribers++
+    if (subscribers === 1) {
+      void load()
+      schedule()
+    }
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      subscribers--
+      if (subscribers === 0 && timer) {
+        clearTimeout(timer)
+        timer = null
+      }
+    }
+  }
+
+  return { jobs, finished, error, load, forTarget, subscribe }
+})
