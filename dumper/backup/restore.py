@@ -1,0 +1,418 @@
+"""Verify a dump file end to end, then restore it statement by statement into one database.
+
+A producer thread decompresses and splits while the connection executes in file order;
+statements travel as raw bytes and are never decoded.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import queue
+import re
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from dumper.backup import dsn
+from dumper.backup.sqlsplit import Statement, StatementSplitter
+from dumper.errors import BackupCorrupt, Cancelled, DumperError, RestoreFailed
+from dumper.log import get_logger
+
+log = get_logger("restore")
+
+READ_SIZE = 1 << 18  # bytes read from the file at a time
+PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
+TAIL_KEEP = 8 << 20  # bytes of the end kept to find the completion marker and manifest
+QUEUE_ITEMS = 16  # pieces of split statements the producer may run ahead
+BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
+BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
+COMMIT_EVERY = 256 << 20  # commit after this many SQL bytes (DDL commits on its own too)
+PREVIEW_CHARS = 200
+_GZIP_MAGIC = b"\x1f\x8b"
+_ER_EMPTY_QUERY = 1065
+
+# A restore goes into the database it names: statements that would leave, create or drop a
+# database are refused (mariadb-dump --databases / --all-databases / --add-drop-database).
+_FOREIGN_DB = re.compile(
+    rb"(?:/\*M?!\d*\s*)?(?:USE\b|(?:CREATE|DROP)\s+(?:DATABASE|SCHEMA)\b)", re.IGNORECASE
+)
+# Statements that give exactly one result each, so a failure inside a batch can be located.
+_BATCHABLE = re.compile(rb"(?:INSERT|REPLACE)\s", re.IGNORECASE)
+_MARKER = b"-- Dump completed"
+_MANIFEST = b"-- dumper-manifest "
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    compressed: bool
+    size_bytes: int  # file size
+    sql_bytes: int  # uncompressed size
+    completed_at: str | None  # from the completion marker
+    table_rows: dict[str, int]  # from our manifest; {} for mariadb-dump/mysqldump files
+    producer: str  # "dumper" | "mariadb-dump" | "mysqldump"
+
+
+@dataclass
+class RestoreProgress:
+    bytes_read: int  # of the file as stored (compressed bytes for .gz)
+    bytes_total: int
+    statements: int
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    statements: int
+    sql_bytes: int
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
+def _gunzip(f: IO[bytes], on_read: Callable[[int], None]) -> Iterator[bytes]:
+    """Decompress a (multi-member) gzip stream in bounded pieces, checking CRC and length."""
+    d = zlib.decompressobj(wbits=31)
+    pending = b""
+    more_output = False
+    while True:
+        if d.eof:
+            if not pending:
+                pending = f.read(READ_SIZE)
+                if not pending:
+                    return  # ended exactly after a complete member
+                on_read(len(pending))
+            d = zlib.decompressobj(wbits=31)  # the next member of the same stream
+        elif not pending and not more_output:
+            pending = f.read(READ_SIZE)
+            if not pending:
+                raise BackupCorrupt("gzip data is truncated: the file ends inside compressed data")
+            on_read(len(pending))
+        try:
+            out = d.decompress(pending, PIECE_SIZE)
+        except zlib.error as exc:
+            raise BackupCorrupt(f"gzip data is corrupt: {exc}") from exc
+        more_output = len(out) >= PIECE_SIZE
+        pending = d.unused_data if d.eof else d.unconsumed_tail
+        if out:
+            yield out
+
+
+def _plain(f: IO[bytes], on_read: Callable[[int], None]) -> Iterator[bytes]:
+    while chunk := f.read(PIECE_SIZE):
+        on_read(len(chunk))
+        yield chunk
+
+
+def _sql_pieces(f: IO[bytes], compressed: bool, on_read: Callable[[int], None]) -> Iterator[bytes]:
+    return _gunzip(f, on_read) if compressed else _plain(f, on_read)
+
+
+def _producer_of(head: bytes) -> str | None:
+    first_lines = head.split(b"\n", 3)[:3]
+    if first_lines and first_lines[0].startswith(b"-- dumper "):
+        return "dumper"
+    for line in first_lines:
+        if line.startswith(b"-- MariaDB dump"):
+            return "mariadb-dump"
+        if line.startswith(b"-- MySQL dump"):
+            return "mysqldump"
+    return None
+
+
+def _check_end(producer: str | None, tail: bytes) -> tuple[str | None, dict[str, int]]:
+    """Completion marker (and our manifest): returns (completed_at, table_rows)."""
+    lines = tail.rstrip(b" \t\r\n").rsplit(b"\n", 2)[-2:]
+    last = lines[-1].rstrip(b"\r")
+    if producer == "dumper":
+        marker = lines[0].rstrip(b"\r") if len(lines) == 2 else b""
+        if not (marker.startswith(_MARKER) and last.startswith(_MANIFEST)):
+            raise BackupCorrupt(
+                "the dump is incomplete: its last lines are not the completion marker and "
+                "manifest (the dump was cut short or failed)"
+            )
+        completed = marker[len(_MARKER) :].strip().decode("utf-8", "replace") or None
+        return completed, _parse_manifest(last[len(_MANIFEST) :])
+    if not last.startswith(_MARKER):
+        if producer is None:
+            raise BackupCorrupt(
+                "not a complete SQL dump: no dumper, mariadb-dump or mysqldump header and no "
+                "'-- Dump completed' line at the end"
+            )
+        raise BackupCorrupt(
+            f"the {producer} file is incomplete: it does not end with '-- Dump completed'"
+        )
+    when = last[len(_MARKER) :].strip()
+    when = when[3:].strip() if when.startswith(b"on ") else when
+    return (when.decode("utf-8", "replace") or None), {}
+
+
+def _parse_manifest(raw: bytes) -> dict[str, int]:
+    try:
+        manifest = json.loads(raw)
+        tables = manifest["tables"]
+        ok = isinstance(tables, dict) and all(
+            isinstance(k, str) and type(v) is int and v >= 0 for k, v in tables.items()
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupCorrupt(f"the dump's manifest line is unreadable: {exc}") from exc
+    if not ok:
+        raise BackupCorrupt("the dump's manifest line does not map tables to row counts")
+    rows = manifest.get("rows") if isinstance(manifest, dict) else None
+    if rows is not None and rows != sum(tables.values()):
+        raise BackupCorrupt("the dump's manifest is inconsistent: row total != sum of tables")
+    return dict(tables)
+
+
+def verify_file(path: Path) -> VerifyResult:
+    """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
+
+    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        compressed = _is_gzip(path)
+        head = b""
+        tail: collections.deque[bytes] = collections.deque()
+        kept = 0
+        sql_bytes = 0
+        with path.open("rb") as f:
+            for piece in _sql_pieces(f, compressed, lambda n: None):
+                sql_bytes += len(piece)
+                if len(head) < 4096:
+                    head += piece[: 4096 - len(head)]
+                tail.append(piece)
+                kept += len(piece)
+                while kept - len(tail[0]) >= TAIL_KEEP:
+                    kept -= len(tail.popleft())
+    except OSError as exc:
+        raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if path.name.endswith(".gz") and not compressed:
+        raise BackupCorrupt(f"{path.name} is not gzip data")
+    if sql_bytes == 0:
+        raise BackupCorrupt("the file is empty: no SQL at all")
+    producer = _producer_of(head)
+    completed_at, table_rows = _check_end(producer, b"".join(tail))
+    return VerifyResult(
+        compressed=compressed,
+        size_bytes=size,
+        sql_bytes=sql_bytes,
+        completed_at=completed_at,
+        table_rows=table_rows,
+        producer=producer or "mysqldump",
+    )
+
+
+def _preview(sql: bytes) -> str:
+    text = " ".join(sql[: PREVIEW_CHARS * 4].decode("utf-8", "replace").split())
+    cut = len(sql) > PREVIEW_CHARS * 4 or len(text) > PREVIEW_CHARS
+    return text[:PREVIEW_CHARS] + ("..." if cut else "")
+
+
+def _server_error(exc: BaseException) -> str:
+    args: tuple[Any, ...] = getattr(exc, "args", ())
+    if len(args) >= 2:
+        return f"({args[0]}) {args[1]}"
+    return str(exc) or type(exc).__name__
+
+
+@dataclass
+class _Piece:
+    statements: list[Statement]
+    bytes_read: int
+
+
+class _Producer(threading.Thread):
+    """Reads, decompresses and splits the file, handing lists of statements to a queue."""
+
+    def __init__(self, path: Path, compressed: bool) -> None:
+        super().__init__(name="restore-producer", daemon=True)
+        self.path = path
+        self.compressed = compressed
+        self.queue: queue.Queue[_Piece | BaseException | None] = queue.Queue(QUEUE_ITEMS)
+        self.stop = threading.Event()
+        self._read = 0
+
+    def _count(self, n: int) -> None:
+        self._read += n
+
+    def _put(self, item: _Piece | BaseException | None) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(self) -> None:
+        try:
+            splitter = StatementSplitter()
+            with self.path.open("rb") as f:
+                for piece in _sql_pieces(f, self.compressed, self._count):
+                    statements = splitter.feed(piece)
+                    if statements and not self._put(_Piece(statements, self._read)):
+                        return
+            self._put(_Piece(splitter.finish(), self._read))
+            self._put(None)
+        except BaseException as exc:  # handed to the executing thread, which raises it
+            self._put(exc)
+
+
+class _Executor:
+    """Runs statements in order on one connection; batches small INSERTs."""
+
+    def __init__(self, conn: Any, database: str, max_packet: int) -> None:
+        self.conn = conn
+        self.database = database
+        self.batch_limit = min(BATCH_BYTES, max_packet // 2)
+        self.batch: list[tuple[int, Statement]] = []
+        self.batch_size = 0
+        self.executed = 0  # statements that completed
+        self.numbered = 0  # statements handed to execute()
+        self.since_commit = 0
+
+    def execute(self, stmt: Statement) -> None:
+        self.numbered += 1
+        sql = stmt.sql
+        if _FOREIGN_DB.match(sql, 0, 200):
+            self.flush()
+            raise RestoreFailed(
+                f"statement {self.numbered} (line {stmt.line}): {_preview(sql)}: refused: "
+                f"dumper restores into the database you name ({self.database}) and never "
+                "switches, creates or drops databases; make the dump without --databases, "
+                "--all-databases or --add-drop-database"
+            )
+        size = len(sql)
+        if size < BATCH_STATEMENT_MAX and stmt.delimiter == b";" and _BATCHABLE.match(sql):
+            if self.batch_size + size + 2 > self.batch_limit:
+                self.flush()
+            self.batch.append((self.numbered, stmt))
+            self.batch_size += size + 2
+            return
+        self.flush()
+        self._run([(self.numbered, stmt)], sql)
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch = self.batch
+        self.batch = []
+        self.batch_size = 0
+        sql = batch[0][1].sql if len(batch) == 1 else b";\n".join(s.sql for _, s in batch)
+        self._run(batch, sql)
+
+    def _run(self, batch: list[tuple[int, Statement]], sql: bytes) -> None:
+        import pymysql
+
+        done = 0
+        try:
+            self.conn.query(sql)
+            done = 1
+            while self.conn._result is not None and self.conn._result.has_next:
+                self.conn.next_result()  # drain every result so the connection stays in sync
+                done += 1
+        except pymysql.MySQLError as exc:
+            number, stmt = batch[min(done, len(batch) - 1)]
+            if (
+                len(batch) == 1
+                and getattr(exc, "args", (0,))[0] == _ER_EMPTY_QUERY
+                and stmt.sql.startswith(b"/*")
+            ):
+                done = 1  # a version-gated comment this server skips entirely
+            else:
+                self.executed += min(done, len(batch))
+                raise RestoreFailed(
+                    f"statement {number} (line {stmt.line}): {_preview(stmt.sql)}: "
+                    f"{_server_error(exc)}"
+                ) from exc
+        self.executed += len(batch)
+        self.since_commit += len(sql)
+        if self.since_commit >= COMMIT_EVERY:
+            self.conn.commit()
+            self.since_commit = 0
+
+
+def restore_file(
+    path: Path,
+    params: dsn.ConnParams,
+    *,
+    progress: Callable[[RestoreProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+    connect: Callable[..., Any] = dsn.connect,
+) -> RestoreResult:
+    """Verify `path`, then execute it in order in `params.database`.
+
+    A bad file raises BackupCorrupt before any statement runs. Raises RestoreFailed naming the
+    failing statement, ConnectionFailed, Cancelled. Statements executed before a failure or a
+    cancel stay committed, as with the mysql client.
+    """
+    import pymysql
+    from pymysql.constants import CLIENT
+
+    path = Path(path)
+    info = verify_file(path)
+    conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=False)
+    started = time.monotonic()
+    producer = _Producer(path, info.compressed)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@max_allowed_packet")
+            max_packet = int(cur.fetchone()[0])
+        executor = _Executor(conn, params.database, max_packet)
+        producer.start()
+        while True:
+            item = producer.queue.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                executor.flush()
+                raise item
+            for stmt in item.statements:
+                if cancel is not None and cancel.is_set():
+                    executor.flush()
+                    raise Cancelled(f"restore cancelled after {executor.executed} statements")
+                executor.execute(stmt)
+            if progress is not None:
+                progress(RestoreProgress(item.bytes_read, info.size_bytes, executor.executed))
+        executor.flush()
+        try:
+            conn.commit()
+        except pymysql.MySQLError as exc:
+            raise RestoreFailed(f"the final COMMIT failed: {_server_error(exc)}") from exc
+        if progress is not None:
+            progress(RestoreProgress(info.size_bytes, info.size_bytes, executor.executed))
+    except DumperError:
+        _commit_quietly(conn)
+        raise
+    finally:
+        producer.stop.set()
+        if producer.is_alive():
+            producer.join(5)
+        _close_quietly(conn)
+    log.info(
+        "restored %s into %s: %d statements in %.1f s",
+        path.name,
+        params.safe_url(),
+        executor.executed,
+        time.monotonic() - started,
+    )
+    return RestoreResult(statements=executor.executed, sql_bytes=info.sql_bytes)
+
+
+def _commit_quietly(conn: Any) -> None:
+    # Keep what ran before the failure, as the mysql client's autocommit would have.
+    with contextlib.suppress(Exception):  # the connection may already be gone
+        conn.commit()
+
+
+def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):  # closing a dead connection is not worth an error
+        conn.close()
