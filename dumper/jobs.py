@@ -1,0 +1,503 @@
+"""JobRunner: backups and restores in a bounded pool of worker threads, one job per target.
+
+Rows are written before a job starts and finished by the worker, so the store always says what
+happened; `recover()` at start fails what a dead process left running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from dumper.backup.dsn import ConnParams, connect
+from dumper.clock import Clock
+from dumper.errors import (
+    BackupCorrupt,
+    Cancelled,
+    Conflict,
+    DecryptionError,
+    DumperError,
+    DumpFailed,
+    InvalidInput,
+    NotFound,
+)
+from dumper.log import get_logger
+from dumper.rotation import rotate
+from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, resolve_file
+from dumper.targets import TargetService
+
+log = get_logger("jobs")
+
+JobKind = Literal["backup", "restore"]
+INTERRUPTED = "interrupted by a restart"
+SHUTDOWN = "stopped: the service shut down before the job finished"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The engine functions a job calls (dumper.backup); tests may wrap them."""
+
+    dump: Callable[..., Any]
+    restore: Callable[..., Any]
+    verify: Callable[[Path], Any]
+
+    @classmethod
+    def default(cls) -> Engine:
+        from dumper.backup.dump import dump_database
+        from dumper.backup.restore import restore_file, verify_file
+
+        return cls(dump=dump_database, restore=restore_file, verify=verify_file)
+
+
+@dataclass
+class Job:
+    """A queued or running job; `progress` is the engine's latest report (a copy)."""
+
+    kind: JobKind
+    id: int
+    target_id: int
+    target_name: str
+    started_at: datetime
+    file_name: str | None = None  # backups: the file being written
+    backup_id: int | None = None  # restores: the backup being restored
+    progress: Any = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    cancel_reason: str = "cancelled"
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def report(self, progress: Any) -> None:
+        # the engine may reuse one object: keep a snapshot readers can't see half-updated
+        self.progress = dataclasses.replace(progress)
+
+
+@dataclass(frozen=True)
+class UnknownFile:
+    name: str
+    size_bytes: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `recover()` found after a restart."""
+
+    failed_backups: list[int]
+    failed_restores: list[int]
+    removed_parts: list[str]
+
+
+def safe_name(name: str) -> str:
+    """A target name made safe for a file name (letters, digits, . _ -)."""
+    cleaned = _UNSAFE.sub("_", name).strip("._-")
+    return cleaned[:64] or "target"
+
+
+def count_base_tables(params: ConnParams) -> int:
+    """How many base tables the target database has (to catch a dump that found none)."""
+    conn = connect(params)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT COUNT(*) FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+                (params.database,),
+            )
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+class JobRunner:
+    """Starts backups and restores; at most `max_parallel` run, the rest wait in order."""
+
+    def __init__(
+        self,
+        store: Store,
+        targets: TargetService,
+        clock: Clock,
+        backup_dir: Path,
+        max_parallel: int,
+        *,
+        engine: Engine | None = None,
+        count_tables: Callable[[ConnParams], int] = count_base_tables,
+    ) -> None:
+        self.store = store
+        self.targets = targets
+        self.clock = clock
+        self.backup_dir = backup_dir
+        self.max_parallel = max_parallel
+        self._engine = engine
+        self._count_tables = count_tables
+        self._lock = threading.Lock()
+        self._by_target: dict[int, Job] = {}
+        self._running = 0  # jobs past the queue, inside a worker
+        self._closing = False
+        self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="dumper-job")
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine.default()
+        return self._engine
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def start_backup(self, target_id: int, *, trigger: str = "manual") -> Backup:
+        """Queue a backup of the target; Conflict while another job runs for it."""
+        target = self.store.require_target(target_id)
+        with self._lock:
+            self._check_free(target_id, target.name)
+            now = self.clock.now()
+            ext = ".sql.gz" if target.auto_compress else ".sql"
+            file_name = self._free_name(f"{safe_name(target.name)}_{now:%Y-%m-%d_%H-%M-%S}", ext)
+            row = self.store.insert_backup(target_id, now, file_name, trigger)
+            job = Job("backup", row.id, target_id, target.name, now, file_name=file_name)
+            self._by_target[target_id] = job
+            self._pool.submit(self._guarded, job, self._run_backup)
+        log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
+        return row
+
+    def start_restore(self, backup_id: int) -> Restore:
+        """Queue a restore of a successful backup into its target's database."""
+        backup = self.store.get_backup(backup_id)
+        if backup is None:
+            raise NotFound(f"backup {backup_id} not found")
+        if backup.status != SUCCESS:
+            raise InvalidInput(
+                f"backup {backup_id} is {backup.status}; only a successful backup can be restored",
+                fields={"backup": f"status is {backup.status}"},
+            )
+        path = resolve_file(self.backup_dir, backup.file_path)
+        if path is None or not path.is_file():
+            raise NotFound(f"the file of backup {backup_id} is gone")
+        target = self.store.require_target(backup.target_id)
+        with self._lock:
+            self._check_free(target.id, target.name)
+            now = self.clock.now()
+            row = self.store.insert_restore(backup_id, target.id, now)
+            job = Job("restore", row.id, target.id, target.name, now, backup_id=backup_id)
+            self._by_target[target.id] = job
+            self._pool.submit(self._guarded, job, self._run_restore)
+        log.info("restore %d of backup %d into target %s queued", row.id, backup_id, target.name)
+        return row
+
+    def _check_free(self, target_id: int, name: str) -> None:
+        if self._closing:
+            raise Conflict("the service is shutting down")
+        busy = self._by_target.get(target_id)
+        if busy is not None:
+            raise Conflict(f"a {busy.kind} of target {name!r} is already running (id {busy.id})")
+
+    def _free_name(self, stem: str, ext: str) -> str:
+        taken = {j.file_name for j in self._by_target.values() if j.file_name}
+        known = self.store.known_file_paths()
+        n = 1
+        while True:
+            name = f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}"
+            path = self.backup_dir / name
+            if (
+                name not in taken
+                and name not in known
+                and not path.exists()
+                and not path.with_name(name + ".part").exists()
+            ):
+                return name
+            n += 1
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def jobs(self) -> list[Job]:
+        with self._lock:
+            return sorted(self._by_target.values(), key=lambda j: (j.started_at, j.id))
+
+    def job_for_target(self, target_id: int) -> Job | None:
+        with self._lock:
+            return self._by_target.get(target_id)
+
+    def find(self, kind: JobKind, job_id: int) -> Job | None:
+        with self._lock:
+            return next(
+                (j for j in self._by_target.values() if j.kind == kind and j.id == job_id), None
+            )
+
+    @property
+    def running_count(self) -> int:
+        """Jobs inside a worker now (queued ones not counted)."""
+        with self._lock:
+            return self._running
+
+    def wait(self, kind: JobKind, job_id: int, timeout: float | None = None) -> bool:
+        """Wait for a job to finish; True when it is not running any more."""
+        job = self.find(kind, job_id)
+        return True if job is None else job.done.wait(timeout)
+
+    def cancel(self, kind: JobKind, job_id: int) -> bool:
+        """Ask a job to stop; False when no such job runs."""
+        job = self.find(kind, job_id)
+        if job is None:
+            return False
+        job.cancel_reason = "cancelled by the user"
+        job.cancel.set()
+        log.info("%s %d of target %s: cancel requested", kind, job_id, job.target_name)
+        return True
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _guarded(self, job: Job, work: Callable[[Job], None]) -> None:
+        with self._lock:
+            self._running += 1
+        try:
+            work(job)
+        except Exception:
+            # the worker records its own failures; this is the last line against a lost row
+            log.exception("%s %d crashed", job.kind, job.id)
+            self._fail_row(job, "internal error (see the log)")
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._by_target.get(job.target_id) is job:
+                    del self._by_target[job.target_id]
+            job.done.set()
+
+    def _fail_row(self, job: Job, notes: str) -> None:
+        now = self.clock.now()
+        if job.kind == "backup":
+            self.store.finish_backup(
+                job.id, status=FAILED, finished_at=now, duration_seconds=None, notes=notes
+            )
+        else:
+            self.store.finish_restore(
+                job.id,
+                status=FAILED,
+                finished_at=now,
+                duration_seconds=None,
+                statements=None,
+                notes=notes,
+            )
+
+    def _run_backup(self, job: Job) -> None:
+        assert job.file_name is not None
+        path = self.backup_dir / job.file_name
+        began = time.monotonic()
+        result: Any = None
+        notes = ""
+        log.info("backup %d of target %s started", job.id, job.target_name)
+        try:
+            if job.cancel.is_set():
+                raise Cancelled(job.cancel_reason)
+            target = self.store.require_target(job.target_id)
+            params = self.targets.conn_params(target)
+            self.backup_dir.mkdir(parents=True, exist_ok=True)
+            result = self.engine.dump(
+                params, path, compress=target.auto_compress, progress=job.report, cancel=job.cancel
+            )
+            self._check_dump(params, path, result)
+        except Cancelled:
+            notes = job.cancel_reason
+        except DecryptionError:
+            notes = "the stored password cannot be decrypted (the key changed): enter it again"
+        except DumperError as exc:
+            notes = exc.message
+        except Exception as exc:
+            log.exception("backup %d of target %s: unexpected error", job.id, job.target_name)
+            notes = f"internal error: {type(exc).__name__}: {exc}"
+        duration = round(time.monotonic() - began, 3)
+        if notes:
+            # nothing that looks like a backup may stay behind a failed job
+            for leftover in (path, path.with_name(path.name + ".part")):
+                leftover.unlink(missing_ok=True)
+            self.store.finish_backup(
+                job.id,
+                status=FAILED,
+                finished_at=self.clock.now(),
+                duration_seconds=duration,
+                notes=notes,
+            )
+            log.warning("backup %d of target %s failed: %s", job.id, job.target_name, notes)
+            return
+        size = path.stat().st_size
+        self.store.finish_backup(
+            job.id,
+            status=SUCCESS,
+            finished_at=self.clock.now(),
+            duration_seconds=duration,
+            size_bytes=size,
+            sha256=result.sha256,
+            tables=result.tables,
+            rows=result.rows,
+        )
+        log.info(
+            "backup %d of target %s succeeded: %s, %d bytes, %d tables, %d rows, %.1f s",
+            job.id,
+            job.target_name,
+            job.file_name,
+            size,
+            result.tables,
+            result.rows,
+            duration,
+        )
+        self._rotate_after(job)
+
+    def _check_dump(self, params: ConnParams, path: Path, result: Any) -> None:
+        """Fail a dump that claims success but looks wrong."""
+        if result.tables == 0:
+            try:
+                expected = self._count_tables(params)
+            except DumperError as exc:
+                raise DumpFailed(f"the dump has no tables and the check failed: {exc}") from exc
+            if expected > 0:
+                raise DumpFailed(f"the dump has no tables but the database has {expected}")
+        try:
+            verified = self.engine.verify(path)
+        except BackupCorrupt as exc:
+            raise DumpFailed(f"the written file failed verification: {exc.message}") from exc
+        manifest = getattr(verified, "table_rows", None)
+        if manifest and manifest != result.table_rows:
+            raise DumpFailed("the file's manifest does not match what was dumped")
+
+    def _rotate_after(self, job: Job) -> None:
+        target = self.store.get_target(job.target_id)
+        if target is None:
+            return
+        try:
+            deleted = rotate(target, self.store, self.clock, self.backup_dir)
+        except Exception:
+            log.exception("rotation of target %s failed", target.name)
+            self.store.append_backup_notes(job.id, "rotation failed (see the log)")
+            return
+        if deleted:
+            self.store.append_backup_notes(
+                job.id, f"rotation ({target.retention_days} days) deleted: " + ", ".join(deleted)
+            )
+
+    def _run_restore(self, job: Job) -> None:
+        assert job.backup_id is not None
+        began = time.monotonic()
+        notes = ""
+        statements: int | None = None
+        log.info("restore %d into target %s started", job.id, job.target_name)
+        try:
+            if job.cancel.is_set():
+                raise Cancelled(job.cancel_reason)
+            backup = self.store.get_backup(job.backup_id)
+            path = resolve_file(self.backup_dir, backup.file_path if backup else None)
+            if path is None:
+                raise NotFound(f"backup {job.backup_id} is gone")
+            target = self.store.require_target(job.target_id)
+            result = self.engine.restore(
+                path, self.targets.conn_params(target), progress=job.report, cancel=job.cancel
+            )
+            statements = int(result.statements)
+        except Cancelled:
+            notes = job.cancel_reason + " (statements run before stay applied)"
+        except DecryptionError:
+            notes = "the stored password cannot be decrypted (the key changed): enter it again"
+        except DumperError as exc:
+            notes = exc.message
+        except Exception as exc:
+            log.exception("restore %d: unexpected error", job.id)
+            notes = f"internal error: {type(exc).__name__}: {exc}"
+        progress = job.progress
+        if statements is None and progress is not None:
+            statements = getattr(progress, "statements", None)
+        self.store.finish_restore(
+            job.id,
+            status=FAILED if notes else SUCCESS,
+            finished_at=self.clock.now(),
+            duration_seconds=round(time.monotonic() - began, 3),
+            statements=statements,
+            notes=notes,
+        )
+        if notes:
+            log.warning("restore %d into target %s failed: %s", job.id, job.target_name, notes)
+        else:
+            log.info("restore %d into target %s succeeded", job.id, job.target_name)
+
+    # -- start and stop ---------------------------------------------------------------------
+
+    def recover(self) -> Recovery:
+        """At start: fail rows a dead process left running and remove their .part files."""
+        backups, restores = self.store.fail_running(INTERRUPTED, self.clock.now())
+        removed: list[str] = []
+        for backup in backups:
+            path = resolve_file(self.backup_dir, backup.file_path)
+            if path is None:
+                continue
+            part = path.with_name(path.name + ".part")
+            try:
+                part.unlink()
+                removed.append(part.name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", part, exc)
+        for backup in backups:
+            log.warning("backup %d was interrupted by a restart; marked failed", backup.id)
+        for restore in restores:
+            log.warning(
+                "restore %d was interrupted by a restart; the database may be partly restored",
+                restore.id,
+            )
+        if removed:
+            log.info("removed partial files: %s", ", ".join(removed))
+        return Recovery([b.id for b in backups], [r.id for r in restores], removed)
+
+    def unknown_files(self) -> list[UnknownFile]:
+        """Files in BACKUP_DIR that no backup row knows (reported, never deleted)."""
+        try:
+            entries = list(self.backup_dir.iterdir())
+        except OSError:
+            return []
+        known = {Path(p).name for p in self.store.known_file_paths()}
+        with self._lock:
+            busy = {f"{j.file_name}.part" for j in self._by_target.values() if j.file_name}
+        found: list[UnknownFile] = []
+        for entry in sorted(entries):
+            if entry.name in known or entry.name in busy:
+                continue
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            if not entry.is_file():
+                continue
+            found.append(
+                UnknownFile(
+                    entry.name,
+                    st.st_size,
+                    datetime.fromtimestamp(st.st_mtime, tz=self.clock.now().tzinfo),
+                )
+            )
+        return found
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Refuse new jobs, give running ones `timeout` seconds, then cancel and fail the rest."""
+        with self._lock:
+            self._closing = True
+        deadline = time.monotonic() + timeout
+        for job in self.jobs():
+            job.done.wait(max(0.0, deadline - time.monotonic()))
+        left = [j for j in self.jobs() if not j.done.is_set()]
+        for job in left:
+            job.cancel_reason = SHUTDOWN
+            job.cancel.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        grace = time.monotonic() + 5
+        for job in left:
+            job.done.wait(max(0.0, grace - time.monotonic()))
+        for job in left:
+            # queued jobs never ran, and a stuck one may still be inside the engine
+            self._fail_row(job, SHUTDOWN)
+            with self._lock:
+                if self._by_target.get(job.target_id) is job:
+                    del self._by_target[job.target_id]
+            job.done.set()
