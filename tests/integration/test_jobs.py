@@ -447,5 +447,5 @@ def test_shutdown_fails_queued_jobs_instead_of_losing_them(
 def test_safe_name() -> None:
     assert safe_name("shop") == "shop"
     assert safe_name("../../etc/passwd") == "etc_passwd"
-    assert safe_name("Mein Shop – prod") == "Mein_Shop_prod"
+    assert safe_name("Mein Shop: prod (ä)") == "Mein_Shop_prod"
     assert safe_name("...") == "target"
