@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from dumper.backup import dsn
 from dumper.backup.sqlsplit import Statement, StatementSplitter
-from dumper.errors import BackupCorrupt, Cancelled, DumperError, RestoreFailed
+from dumper.errors import BackupCorrupt, Cancelled, RestoreFailed
 from dumper.log import get_logger
 
 log = get_logger("restore")
@@ -32,7 +32,6 @@ TAIL_KEEP = 8 << 20  # bytes of the end kept to find the completion marker and m
 QUEUE_ITEMS = 16  # pieces of split statements the producer may run ahead
 BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
 BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
-COMMIT_EVERY = 256 << 20  # commit after this many SQL bytes (DDL commits on its own too)
 PREVIEW_CHARS = 200
 _GZIP_MAGIC = b"\x1f\x8b"
 _ER_EMPTY_QUERY = 1065
@@ -277,7 +276,6 @@ class _Executor:
         self.batch_size = 0
         self.executed = 0  # statements that completed
         self.numbered = 0  # statements handed to execute()
-        self.since_commit = 0
 
     def execute(self, stmt: Statement) -> None:
         self.numbered += 1
@@ -334,10 +332,6 @@ class _Executor:
                     f"{_server_error(exc)}"
                 ) from exc
         self.executed += len(batch)
-        self.since_commit += len(sql)
-        if self.since_commit >= COMMIT_EVERY:
-            self.conn.commit()
-            self.since_commit = 0
 
 
 def restore_file(
@@ -354,12 +348,13 @@ def restore_file(
     failing statement, ConnectionFailed, Cancelled. Statements executed before a failure or a
     cancel stay committed, as with the mysql client.
     """
-    import pymysql
     from pymysql.constants import CLIENT
 
     path = Path(path)
     info = verify_file(path)
-    conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=False)
+    # autocommit as with the mysql client: each statement that succeeded stays, and a failure
+    # never rolls back earlier rows (InnoDB's bulk-insert mode would roll back a whole table).
+    conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     started = time.monotonic()
     producer = _Producer(path, info.compressed)
     try:
@@ -383,15 +378,8 @@ def restore_file(
             if progress is not None:
                 progress(RestoreProgress(item.bytes_read, info.size_bytes, executor.executed))
         executor.flush()
-        try:
-            conn.commit()
-        except pymysql.MySQLError as exc:
-            raise RestoreFailed(f"the final COMMIT failed: {_server_error(exc)}") from exc
         if progress is not None:
             progress(RestoreProgress(info.size_bytes, info.size_bytes, executor.executed))
-    except DumperError:
-        _commit_quietly(conn)
-        raise
     finally:
         producer.stop.set()
         if producer.is_alive():
@@ -405,12 +393,6 @@ def restore_file(
         time.monotonic() - started,
     )
     return RestoreResult(statements=executor.executed, sql_bytes=info.sql_bytes)
-
-
-def _commit_quietly(conn: Any) -> None:
-    # Keep what ran before the failure, as the mysql client's autocommit would have.
-    with contextlib.suppress(Exception):  # the connection may already be gone
-        conn.commit()
 
 
 def _close_quietly(conn: Any) -> None:
