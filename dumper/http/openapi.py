@@ -50,10 +50,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["name", "host", "port", "dbname", "user"],
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": 64},
-            "host": {"type": "string", "minLength": 1},
+            "host": {"type": "string", "minLength": 1, "maxLength": 255},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
             "dbname": {"type": "string", "minLength": 1, "maxLength": 64},
-            "user": {"type": "string", "minLength": 1},
+            "user": {"type": "string", "minLength": 1, "maxLength": 255},
             "password": {"type": "string", "description": "write-only; on PUT '' keeps it"},
             "comment": {"type": "string", "maxLength": 1000},
             "schedule_time": {

@@ -61,6 +61,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET  # noqa: N815
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, PROPFIND...) gets our JSON 405/404, not the stdlib's HTML 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _handle(self) -> None:
         started = time.monotonic()
         response, request = self._dispatch()
