@@ -1,0 +1,315 @@
+"""The `dumper` command line: one argparse subparser and one function per subcommand.
+
+To add a subcommand, write `_add_NAME(sub)` (its parser, `handler=_cmd_NAME`) and list it in
+SUBCOMMANDS. Handlers get the parsed args and a Context and return the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, BinaryIO, NoReturn, TextIO
+
+from dumper import __version__
+from dumper.errors import Cancelled, DumperError, InvalidInput
+from dumper.log import scrub
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+@dataclass
+class Context:
+    """What a handler may touch of the outside world (tests pass their own)."""
+
+    env: Mapping[str, str]
+    stdout: TextIO
+    stderr: TextIO
+    stdout_bytes: BinaryIO
+    progress_bar: bool  # draw a progress bar on stderr (it is a terminal)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+Handler = Callable[[argparse.Namespace, Context], int]
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors become one line on stderr instead of argparse's usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+# -- shared helpers -------------------------------------------------------------------------
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.out = ctx.stderr
+        self.enabled = ctx.progress_bar
+        self.last = 0.0
+        self.width = 0
+
+    def show(self, text: str, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < 0.1):
+            return
+        self.last = now
+        self.out.write("\r" + text.ljust(self.width))
+        self.width = len(text)
+        self.out.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.width:
+            self.out.write("\r" + " " * self.width + "\r")
+            self.out.flush()
+
+
+def _bar(fraction: float, width: int = 24) -> str:
+    filled = int(max(0.0, min(1.0, fraction)) * width)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def _params(dsn: str, ctx: Context) -> Any:
+    from dumper.backup.dsn import parse_dsn
+
+    return parse_dsn(dsn, env_password=ctx.env.get("MYSQL_PWD"))
+
+
+_DSN_HELP = (
+    "mysql://USER[:PASSWORD]@HOST[:PORT]/DB, parts percent-encoded; "
+    "without a password in it, MYSQL_PWD is used"
+)
+
+# -- dump -------------------------------------------------------------------------------------
+
+
+def _add_dump(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "dump",
+        help="dump one database to a .sql.gz / .sql file or stdout",
+        description="Dump one database. The password may be left out of the URL and given "
+        "in MYSQL_PWD.",
+    )
+    p.add_argument("dsn", metavar="DSN", help=_DSN_HELP)
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="FILE.sql.gz (gzip), FILE.sql (plain) or - (plain SQL on stdout)",
+    )
+    p.set_defaults(handler=_cmd_dump)
+
+
+def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper.backup.dump import DumpProgress, dump_database, dump_to_stream
+
+    params = _params(args.dsn, ctx)
+    line = _ProgressLine(ctx)
+
+    def progress(p: DumpProgress) -> None:
+        table = f" {p.table}" if p.table else ""
+        line.show(
+            f"dumping{table} ({p.tables_done}/{p.tables_total} tables) "
+            f"{p.rows:,} rows {_human(p.bytes_written)}"
+        )
+
+    try:
+        if args.output == "-":
+            result = dump_to_stream(
+                params, ctx.stdout_bytes, compress=False, progress=progress, cancel=ctx.cancel
+            )
+            ctx.stdout_bytes.flush()
+            return EXIT_OK
+        result = dump_database(params, Path(args.output), progress=progress, cancel=ctx.cancel)
+    finally:
+        line.done()
+    ctx.stdout.write(
+        f"dumped {result.tables} tables, {result.rows:,} rows to {result.path} "
+        f"({_human(result.size_bytes)}, sha256 {result.sha256})\n"
+    )
+    return EXIT_OK
+
+
+# -- restore ----------------------------------------------------------------------------------
+
+
+def _add_restore(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "restore",
+        help="restore a dump file into an existing database",
+        description="Check the whole file first (nothing runs if it is truncated or corrupt), "
+        "then execute it in order in the database of the URL, which must exist.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("dsn", metavar="DSN", help=_DSN_HELP)
+    p.set_defaults(handler=_cmd_restore)
+
+
+def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper.backup.restore import RestoreProgress, restore_file
+
+    params = _params(args.dsn, ctx)
+    line = _ProgressLine(ctx)
+    line.show(f"checking {args.file.name}", force=True)
+
+    def progress(p: RestoreProgress) -> None:
+        fraction = p.bytes_read / p.bytes_total if p.bytes_total else 1.0
+        line.show(
+            f"restoring {_bar(fraction)} {fraction:4.0%} "
+            f"{_human(p.bytes_read)}/{_human(p.bytes_total)} {p.statements:,} statements"
+        )
+
+    started = time.monotonic()
+    try:
+        result = restore_file(args.file, params, progress=progress, cancel=ctx.cancel)
+    finally:
+        line.done()
+    ctx.stdout.write(
+        f"restored {result.statements:,} statements ({_human(result.sql_bytes)} of SQL) "
+        f"into {params.safe_url()} in {time.monotonic() - started:.1f} s\n"
+    )
+    return EXIT_OK
+
+
+# -- verify -----------------------------------------------------------------------------------
+
+
+def _add_verify(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="check a dump file's integrity without a server",
+        description="Read the whole file: gzip CRC and length, completion marker, manifest.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(handler=_cmd_verify)
+
+
+def _cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper.backup.restore import verify_file
+
+    result = verify_file(args.file)
+    kind = "gzip" if result.compressed else "plain"
+    when = f", completed {result.completed_at}" if result.completed_at else ""
+    tables = ""
+    if result.producer == "dumper":
+        rows = sum(result.table_rows.values())
+        tables = f", {len(result.table_rows)} tables, {rows:,} rows"
+    ctx.stdout.write(
+        f"{args.file}: OK ({result.producer}, {kind}, {_human(result.size_bytes)}, "
+        f"{_human(result.sql_bytes)} of SQL{when}{tables})\n"
+    )
+    return EXIT_OK
+
+
+# -- the table and the entry point -----------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
+    _add_dump,
+    _add_restore,
+    _add_verify,
+]
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="dumper", description="Back up and restore MySQL and MariaDB databases.")
+    parser.add_argument("--version", action="version", version=f"dumper {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """First Ctrl-C asks the running job to stop cleanly; a second one interrupts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdout_bytes: BinaryIO | None = None,
+) -> int:
+    """Run one command; return its exit code. Failures are one line on stderr."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    ctx = Context(
+        env=os.environ if env is None else env,
+        stdout=out,
+        stderr=err,
+        stdout_bytes=stdout_bytes or sys.stdout.buffer,
+        progress_bar=err.isatty(),
+    )
+    try:
+        args = build_parser().parse_args(argv)
+        handler: Handler = args.handler
+        with _ctrl_c_cancels(ctx.cancel):
+            return handler(args, ctx)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except _UsageError as exc:
+        return _fail(err, str(exc), EXIT_USAGE)
+    except (Cancelled, KeyboardInterrupt) as exc:
+        return _fail(
+            err, f"dumper: cancelled: {exc}" if str(exc) else "dumper: cancelled", EXIT_CANCELLED
+        )
+    except InvalidInput as exc:
+        return _fail(err, f"dumper: {exc.message}", EXIT_USAGE)
+    except DumperError as exc:
+        return _fail(err, f"dumper: {exc.message}", EXIT_FAILED)
+    except BrokenPipeError:
+        # As the Python docs advise: point stdout at devnull so the exit flush stays quiet.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return _fail(err, "dumper: output closed before the end (broken pipe)", EXIT_FAILED)
+    except Exception as exc:
+        return _fail(err, f"dumper: internal error: {type(exc).__name__}: {exc}", EXIT_FAILED)
+
+
+def _fail(err: TextIO, message: str, code: int) -> int:
+    err.write(scrub(" ".join(message.split())) + "\n")
+    err.flush()
+    return code
