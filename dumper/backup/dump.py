@@ -1,0 +1,810 @@
+"""Streaming dump of one database: consistent snapshot, schema objects, byte-bounded data batches.
+
+The server formats every literal (see values.py) and hands back a whole batch as one GROUP_CONCAT
+value, paged by key; Python only frames statements and passes bytes to the sink (sink.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from dumper import __version__
+from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.sink import DEFAULT_LEVEL, Sink, atomic_file
+from dumper.backup.values import (
+    KEYSET_TYPES,
+    Column,
+    chunk_literal_expr,
+    empty_literal,
+    key_literal_expr,
+    literal_expr,
+    quote_ident,
+    quote_string,
+    row_expr,
+)
+from dumper.errors import Cancelled, ConnectionFailed, DumperError, DumpFailed
+from dumper.log import get_logger
+
+log = get_logger("dump")
+
+# Client error codes and server codes that mean the connection is gone, not the query wrong.
+_CONNECTION_ERRNOS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2014, 2055})
+_NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
+_UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
+_TOO_BIG = b"\xff"  # stands for a row the server could not build; never valid in UTF-8 output
+_FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO"
+
+
+@dataclass
+class DumpProgress:
+    """Passed to the progress callback at least once per batch."""
+
+    bytes_written: int  # bytes of the output file so far (compressed if .gz)
+    rows: int  # rows dumped so far, all tables
+    table: str | None  # table being dumped now
+    tables_done: int
+    tables_total: int
+
+
+@dataclass(frozen=True)
+class DumpResult:
+    path: Path | None  # the final file (None when dumped to a stream)
+    size_bytes: int  # size of the output file
+    sha256: str  # hex sha256 of the output file
+    tables: int  # base tables dumped
+    rows: int  # rows dumped, all tables
+    table_rows: dict[str, int]  # per table, as written in the manifest
+    server_version: str
+    consistent_snapshot: bool
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """Tuning knobs; the defaults are what production uses, tests shrink them."""
+
+    batch_bytes: int = 1 << 20  # target size of one multi-row INSERT
+    # a single row whose literal is larger is split: INSERT without the big values, then
+    # UPDATE ... CONCAT per chunk (capped at max_allowed_packet / 2 of the source server)
+    split_row_bytes: int = 8 << 20
+    gzip_level: int = DEFAULT_LEVEL
+    gzip_workers: int = 2
+    clock: Callable[[], datetime] = _utcnow
+
+
+ProgressFn = Callable[[DumpProgress], None]
+
+
+def dump_database(
+    params: ConnParams,
+    out: Path,
+    *,
+    compress: bool | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    options: DumpOptions | None = None,
+) -> DumpResult:
+    """Dump `params.database` to `out` (gzip if compress, or by the .gz suffix when None).
+
+    Writes OUT.part, fsyncs, renames it to OUT; on failure or cancel no file is left behind.
+    """
+    out = Path(out)
+    if compress is None:
+        compress = out.name.endswith(".gz")
+    with atomic_file(out) as fh:
+        result = dump_to_stream(
+            params, fh, compress=compress, progress=progress, cancel=cancel, options=options
+        )
+    return replace(result, path=out)
+
+
+def dump_to_stream(
+    params: ConnParams,
+    stream: BinaryIO,
+    *,
+    compress: bool,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    options: DumpOptions | None = None,
+) -> DumpResult:
+    """Dump `params.database` into an open binary stream (which stays open)."""
+    opts = options or DumpOptions()
+    conn = connect(params, use_unicode=False, conv=_raw_conversions())
+    sink = Sink(stream, compress=compress, level=opts.gzip_level, workers=opts.gzip_workers)
+    try:
+        dumper = _Dumper(conn, sink, params.database, opts, progress, cancel)
+        result = dumper.run()
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+    return replace(result, size_bytes=sink.bytes_written, sha256=sink.sha256)
+
+
+def _raw_conversions() -> dict[Any, Any]:
+    """PyMySQL conversions with no decoders: every value arrives as the server's bytes."""
+    import pymysql.converters
+
+    return {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
+
+
+@dataclass
+class _Table:
+    name: str
+    engine: str
+    avg_row_length: int
+    columns: list[Column] = field(default_factory=list)
+    on_update: set[str] = field(default_factory=set)  # columns with ON UPDATE CURRENT_TIMESTAMP
+    key: list[Column] | None = None
+
+    @property
+    def ident(self) -> str:
+        return quote_ident(self.name)
+
+    @property
+    def insert_columns(self) -> list[Column]:
+        return [c for c in self.columns if not c.generated]
+
+
+def _text(value: bytes | None) -> str:
+    return "" if value is None else value.decode("utf-8", "surrogateescape")
+
+
+def _marked(row: str) -> str:
+    """The row expression, or the invalid-UTF-8 marker where the server could not build it.
+
+    CONCAT yields NULL (and GROUP_CONCAT then skips the row) when a row exceeds
+    max_allowed_packet; the binary cast keeps the marker from being converted to text.
+    """
+    return f"IFNULL(CAST({row} AS BINARY),X'FF')"
+
+
+def _comment(name: str) -> str:
+    """A name made safe for a `--` comment line."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", name)
+
+
+def _gt(cols: Sequence[str], vals: Sequence[str]) -> str:
+    """(c1, c2, ...) > (v1, v2, ...) spelled so the range optimizer uses the index."""
+    if len(cols) == 1:
+        return f"{cols[0]} > {vals[0]}"
+    return f"({cols[0]} > {vals[0]} OR ({cols[0]} = {vals[0]} AND {_gt(cols[1:], vals[1:])}))"
+
+
+def _le(cols: Sequence[str], vals: Sequence[str]) -> str:
+    if len(cols) == 1:
+        return f"{cols[0]} <= {vals[0]}"
+    return f"({cols[0]} < {vals[0]} OR ({cols[0]} = {vals[0]} AND {_le(cols[1:], vals[1:])}))"
+
+
+def keyset_condition(
+    cols: Sequence[str], after: Sequence[str] | None, upto: Sequence[str] | None
+) -> str:
+    """WHERE condition for keys in (after, upto]; either end may be open."""
+    conds = []
+    if after is not None:
+        gt = _gt(cols, after)
+        conds.append(gt if len(cols) == 1 else f"{cols[0]} >= {after[0]} AND {gt}")
+    if upto is not None:
+        le = _le(cols, upto)
+        conds.append(le if len(cols) == 1 else f"{cols[0]} <= {upto[0]} AND {le}")
+    return " AND ".join(conds) if conds else "1=1"
+
+
+class _Dumper:
+    def __init__(
+        self,
+        conn: Any,
+        sink: Sink,
+        database: str,
+        opts: DumpOptions,
+        progress: ProgressFn | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.conn = conn
+        self.sink = sink
+        self.database = database
+        self.opts = opts
+        self.progress_fn = progress
+        self.cancel = cancel
+        self.rows = 0
+        self.table_rows: dict[str, int] = {}
+        self.tables_done = 0
+        self.tables_total = 0
+        self.current: str | None = None
+        self.batch_bytes = opts.batch_bytes
+        self.split_bytes = opts.split_row_bytes
+        self.concat_max = 0
+        self.mariadb = False
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        """Turn driver errors into DumpFailed/ConnectionFailed that say what was being done."""
+        import pymysql
+
+        try:
+            yield
+        except DumperError:
+            raise
+        except pymysql.MySQLError as exc:
+            args: tuple[Any, ...] = tuple(exc.args)
+            errno = args[0] if args and isinstance(args[0], int) else None
+            msg = f"({args[0]}) {args[1]}" if len(args) >= 2 else (str(exc) or type(exc).__name__)
+            if errno in _CONNECTION_ERRNOS or isinstance(exc, pymysql.err.InterfaceError):
+                raise ConnectionFailed(
+                    f"lost connection to the server while {what}: {msg}"
+                ) from exc
+            raise DumpFailed(f"dump failed while {what}: {msg}") from exc
+        except (ConnectionError, TimeoutError, EOFError) as exc:
+            raise ConnectionFailed(f"lost connection to the server while {what}: {exc}") from exc
+        except OSError as exc:
+            raise DumpFailed(f"cannot write the dump while {what}: {exc}") from exc
+
+    def _query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    def _one(self, sql: str) -> tuple[Any, ...] | None:
+        rows = self._query(sql)
+        return rows[0] if rows else None
+
+    def _write(self, text: str | bytes) -> None:
+        self.sink.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("dump cancelled")
+
+    def _report(self) -> None:
+        if self.progress_fn is not None:
+            self.progress_fn(
+                DumpProgress(
+                    bytes_written=self.sink.bytes_written,
+                    rows=self.rows,
+                    table=self.current,
+                    tables_done=self.tables_done,
+                    tables_total=self.tables_total,
+                )
+            )
+
+    # -- the dump ---------------------------------------------------------------------------
+
+    def run(self) -> DumpResult:
+        started = self.opts.clock()
+        with self._guard("starting the snapshot"):
+            version, snapshot_note = self._start_session()
+        with self._guard("reading the list of objects"):
+            tables, views, sequences = self._list_tables()
+        self.tables_total = len(tables)
+        self._write_header(version, started, snapshot_note)
+        self._report()
+        for seq in sequences:
+            self._check_cancel()
+            with self._guard(f"dumping sequence {seq}"):
+                self._dump_sequence(seq)
+        for table in tables:
+            self._check_cancel()
+            self.current = table.name
+            with self._guard(f"dumping table {table.name}"):
+                self._dump_table(table)
+            self.tables_done += 1
+            self._report()
+        self.current = None
+        # routines before views (a view may call a function), triggers after all data
+        with self._guard("dumping routines"):
+            self._dump_routines()
+        with self._guard("dumping views"):
+            self._dump_views(views)
+        with self._guard("dumping triggers"):
+            self._dump_triggers()
+        with self._guard("dumping events"):
+            self._dump_events()
+        with self._guard("ending the snapshot"):
+            self.conn.commit()
+        self._write_footer()
+        self._report()
+        return DumpResult(
+            path=None,
+            size_bytes=0,
+            sha256="",
+            tables=len(tables),
+            rows=self.rows,
+            table_rows=dict(self.table_rows),
+            server_version=version,
+            consistent_snapshot=snapshot_note == "yes",
+        )
+
+    def _start_session(self) -> tuple[str, str]:
+        row = self._one("SELECT VERSION(), @@max_allowed_packet")
+        assert row is not None
+        version = _text(row[0])
+        self.mariadb = "mariadb" in version.lower()
+        max_packet = int(row[1])
+        # a statement we write must fit the packet of a server like this one; leave headroom
+        self.batch_bytes = max(4096, min(self.opts.batch_bytes, max_packet // 4))
+        self.split_bytes = max(self.batch_bytes, min(self.opts.split_row_bytes, max_packet // 2))
+        self.concat_max = max(self.split_bytes, 2 * self.batch_bytes) + 64
+        with self.conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = ''")
+            cur.execute("SET SESSION time_zone = '+00:00'")
+            cur.execute(f"SET SESSION group_concat_max_len = {self.concat_max}")
+            # a slow consumer (gzip, disk) must not make the server drop us mid-result
+            cur.execute("SET SESSION net_write_timeout = 3600")
+            cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        import pymysql
+
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            note = "yes"
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] in _CONNECTION_ERRNOS:
+                raise
+            with self.conn.cursor() as cur:
+                cur.execute("START TRANSACTION")
+            note = f"no ({exc.args[-1] if exc.args else exc})"
+            log.warning("consistent snapshot unavailable, dumping without: %s", note)
+        return version, note
+
+    def _list_tables(self) -> tuple[list[_Table], list[str], list[str]]:
+        tables: dict[str, _Table] = {}
+        json_checks = self._json_check_columns()
+        views: list[str] = []
+        sequences: list[str] = []
+        for name_b, type_b, engine_b, avg in self._query(
+            "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, AVG_ROW_LENGTH FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA = DATABASE()"
+        ):
+            name, kind = _text(name_b), _text(type_b)
+            if kind == "VIEW":
+                views.append(name)
+            elif kind == "SEQUENCE":
+                sequences.append(name)
+            else:  # BASE TABLE, SYSTEM VERSIONED
+                tables[name] = _Table(name, _text(engine_b).upper(), int(avg or 0))
+        for row in self._query(
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME,"
+            " COLLATION_NAME, IS_NULLABLE, EXTRA"
+            " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
+            " ORDER BY TABLE_NAME, ORDINAL_POSITION"
+        ):
+            table = tables.get(_text(row[0]))
+            if table is None:
+                continue
+            extra = _text(row[7]).upper()
+            data_type = _text(row[2]).lower()
+            col = Column(
+                name=_text(row[1]),
+                data_type=data_type,
+                column_type=_text(row[3]),
+                charset=_text(row[4]) or None,
+                collation=_text(row[5]) or None,
+                nullable=_text(row[6]) == "YES",
+                generated=bool(
+                    re.search(
+                        r"\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b|\bROW (START|END)\b", extra
+                    )
+                ),
+                json=data_type == "json" or (_text(row[0]), _text(row[1])) in json_checks,
+            )
+            table.columns.append(col)
+            if "ON UPDATE" in extra:
+                table.on_update.add(col.name)
+        self._find_keys(tables)
+        ordered = sorted(tables.values(), key=lambda t: t.name.encode())
+        return ordered, sorted(views, key=str.encode), sorted(sequences, key=str.encode)
+
+    def _json_check_columns(self) -> set[tuple[str, str]]:
+        """MariaDB's JSON is LONGTEXT with CHECK(json_valid(col)): (table, column) of those."""
+        if not self.mariadb:
+            return set()
+        found = set()
+        for tname, clause in self._query(
+            "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
+            " WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json_valid(%'"
+        ):
+            m = re.fullmatch(r"json_valid\(`((?:[^`]|``)+)`\)", _text(clause))
+            if m:
+                found.add((_text(tname), m.group(1).replace("``", "`")))
+        return found
+
+    def _find_keys(self, tables: dict[str, _Table]) -> None:
+        indexes: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        unique: set[tuple[str, str]] = set()
+        for tname, iname, non_unique, cname, sub_part in self._query(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART"
+            " FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()"
+            " ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+        ):
+            key = (_text(tname), _text(iname))
+            indexes.setdefault(key, []).append((_text(cname) if cname else "", sub_part))
+            if int(non_unique) == 0:
+                unique.add(key)
+        for table in tables.values():
+            by_name = {c.name: c for c in table.columns}
+            candidates = sorted(
+                (iname for (tname, iname) in unique if tname == table.name),
+                key=lambda n: (n != "PRIMARY", n),
+            )
+            for iname in candidates:
+                parts = indexes[(table.name, iname)]
+                cols = [by_name.get(cname) for cname, _ in parts]
+                if all(
+                    c is not None and not c.nullable and c.data_type in KEYSET_TYPES for c in cols
+                ) and all(sub is None for _, sub in parts):
+                    table.key = [c for c in cols if c is not None]
+                    break
+
+    # -- header, footer ---------------------------------------------------------------------
+
+    def _write_header(self, version: str, started: datetime, snapshot: str) -> None:
+        self._write(
+            f"-- dumper {__version__} SQL dump\n"
+            f"-- Server version: {_comment(version)}\n"
+            f"-- Database: {_comment(self.database)}\n"
+            f"-- Started: {started.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+            f"-- Consistent snapshot: {_comment(snapshot)}\n"
+            "\n"
+            "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n"
+            "/*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;\n"
+            "/*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */;\n"
+            "/*!40101 SET NAMES utf8mb4 */;\n"
+            "/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n"
+            "/*!40103 SET TIME_ZONE='+00:00' */;\n"
+            "/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;\n"
+            "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n"
+            f"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='{_FILE_SQL_MODE}' */;\n"
+            "/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\n"
+        )
+
+    def _write_footer(self) -> None:
+        finished = self.opts.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        manifest = json.dumps({"version": 1, "tables": self.table_rows, "rows": self.rows})
+        self._write(
+            "\n"
+            "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n"
+            "/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n"
+            "/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n"
+            "/*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */;\n"
+            "/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;\n"
+            "/*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */;\n"
+            "/*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;\n"
+            "/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n"
+            "\n"
+            f"-- Dump completed {finished}\n"
+            f"-- dumper-manifest {manifest}\n"
+        )
+
+    # -- tables and data --------------------------------------------------------------------
+
+    def _dump_sequence(self, name: str) -> None:
+        ident = quote_ident(name)
+        row = self._one(f"SHOW CREATE SEQUENCE {ident}")
+        state = self._one(f"SELECT next_not_cached_value, cycle_count FROM {ident}")
+        assert row is not None and state is not None
+        self._write(
+            f"\n--\n-- Sequence {_comment(name)}\n--\n\n"
+            f"DROP TABLE IF EXISTS {ident};\n"
+            f"{_text(row[1])};\n"
+            f"DO SETVAL({ident}, {_text(state[0])}, 0, {_text(state[1])});\n"
+        )
+
+    def _dump_table(self, table: _Table) -> None:
+        row = self._one(f"SHOW CREATE TABLE {table.ident}")
+        assert row is not None
+        self._write(
+            f"\n--\n-- Table structure for table {_comment(table.name)}\n--\n\n"
+            f"DROP TABLE IF EXISTS {table.ident};\n"
+            f"{_text(row[1])};\n"
+        )
+        self.table_rows[table.name] = 0
+        if table.engine in _NO_DATA_ENGINES or not table.insert_columns:
+            return
+        self._write(f"\n--\n-- Data for table {_comment(table.name)}\n--\n\n")
+        if table.key is not None:
+            self._dump_rows_keyset(table, table.key)
+        else:
+            self._dump_rows_streaming(table)
+
+    def _insert_prefix(self, table: _Table) -> bytes:
+        cols = ",".join(c.ident for c in table.insert_columns)
+        return f"INSERT INTO {table.ident} ({cols}) VALUES ".encode()
+
+    def _count(self, table: _Table, n: int) -> None:
+        self.rows += n
+        self.table_rows[table.name] += n
+
+    def _dump_rows_keyset(self, table: _Table, key: list[Column]) -> None:
+        prefix = self._insert_prefix(table)
+        rexpr = row_expr(table.insert_columns)
+        key_idents = [c.ident for c in key]
+        key_exprs = ",".join(key_literal_expr(c) for c in key)
+        order = ",".join(key_idents)
+        guess = 2 * table.avg_row_length + 32  # hex doubles binary data
+        n = max(1, min(50_000, self.batch_bytes // guess))
+        after: list[str] | None = None
+        while True:
+            self._check_cancel()
+            where = "" if after is None else f" WHERE {keyset_condition(key_idents, after, None)}"
+            bound_row = self._one(
+                f"SELECT {key_exprs} FROM {table.ident}{where}"
+                f" ORDER BY {order} LIMIT 1 OFFSET {n - 1}"
+            )
+            upto = None if bound_row is None else [_text(v) for v in bound_row]
+            cond = keyset_condition(key_idents, after, upto)
+            res = self._one(
+                f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
+                f" FROM {table.ident} WHERE {cond}"
+            )
+            assert res is not None
+            count, data = int(res[0]), res[1] or b""
+            truncated = len(data) >= self.concat_max - 8 or _TOO_BIG in data
+            if truncated or (count > 1 and len(data) > 2 * self.batch_bytes):
+                if n > 1:
+                    # fewer rows: proportional to what came back, at least halved
+                    n = max(1, min(n // 2, n * self.batch_bytes // max(len(data), 1)))
+                    continue
+                assert upto is not None  # one row that exists: the bound query found it
+                self._dump_split_row(table, key, upto, prefix)
+                self._count(table, 1)
+            elif count:
+                self.sink.write(prefix + data + b";\n")
+                self._count(table, count)
+                n = max(1, min(n * 4, 1_000_000, self.batch_bytes * count // max(len(data), 1)))
+            self._report()
+            if upto is None:
+                return
+            after = upto
+
+    def _dump_rows_streaming(self, table: _Table) -> None:
+        """Tables without a usable key: one unbuffered SELECT, grouped into batches here."""
+        import pymysql
+
+        prefix = self._insert_prefix(table)
+        sql = f"SELECT {_marked(row_expr(table.insert_columns))} FROM {table.ident}"
+        batch: list[bytes] = []
+        size = 0
+        with self.conn.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(sql)
+            while True:
+                self._check_cancel()
+                rows = cur.fetchmany(1000)
+                for (value,) in rows:
+                    if value == _TOO_BIG:
+                        raise DumpFailed(
+                            f"table {table.name} has a row too large to dump "
+                            "(larger than max_allowed_packet) and no primary or unique key "
+                            "to split it by"
+                        )
+                    if size and size + len(value) > self.batch_bytes:
+                        self._flush_batch(table, prefix, batch)
+                        batch, size = [], 0
+                    batch.append(value)
+                    size += len(value) + 1
+                if not rows:
+                    break
+            if batch:
+                self._flush_batch(table, prefix, batch)
+
+    def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
+        self.sink.write(prefix + b",".join(batch) + b";\n")
+        self._count(table, len(batch))
+        self._report()
+
+    def _dump_split_row(
+        self, table: _Table, key: list[Column], keyvals: list[str], prefix: bytes
+    ) -> None:
+        """One row too large for a statement: INSERT it without its big values, then append them."""
+        cols = table.insert_columns
+        where = " AND ".join(f"{c.ident} = {v}" for c, v in zip(key, keyvals, strict=True))
+        lengths = self._one(
+            f"SELECT {','.join(f'LENGTH({literal_expr(c)})' for c in cols)}"
+            f" FROM {table.ident} WHERE {where}"
+        )
+        assert lengths is not None
+        big: list[Column] = []
+        exprs: list[str] = []
+        for col, length in zip(cols, lengths, strict=True):
+            # NULL: the literal itself exceeded max_allowed_packet
+            if length is None or int(length) > self.batch_bytes:
+                if not col.splittable:
+                    raise DumpFailed(
+                        f"table {table.name}: column {col.name} ({col.data_type}) holds a value "
+                        "too large to dump in one statement and it cannot be split"
+                    )
+                big.append(col)
+                exprs.append(quote_string(empty_literal(col)))
+            else:
+                exprs.append(literal_expr(col))
+        joined = ",',',".join(exprs)
+        row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.ident} WHERE {where}")
+        assert row is not None and row[0] is not None
+        self.sink.write(prefix + row[0] + b";\n")
+        keep = "".join(
+            f", {quote_ident(name)} = {quote_ident(name)}" for name in sorted(table.on_update)
+        )
+        for col in big:
+            size_fn = "CHAR_LENGTH" if col.is_text else "LENGTH"
+            total_row = self._one(f"SELECT {size_fn}({col.ident}) FROM {table.ident} WHERE {where}")
+            assert total_row is not None
+            total = int(total_row[0])
+            # characters per chunk such that the literal stays within one batch
+            step = max(1, self.batch_bytes // (8 if col.is_text else 2))
+            for start in range(1, total + 1, step):
+                self._check_cancel()
+                expr = chunk_literal_expr(col, start, step)
+                chunk = self._one(f"SELECT {expr} FROM {table.ident} WHERE {where}")
+                assert chunk is not None
+                self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
+                self.sink.write(chunk[0])
+                self._write(f"){keep} WHERE {where};\n")
+
+    # -- views, routines, triggers, events --------------------------------------------------
+
+    def _set_context(self, sql_mode: str, cs_client: str, collation: str, body: str) -> str:
+        # the file is UTF-8: a definition made under another client charset is replayed under
+        # that charset only when its text reads the same (ASCII), else under utf8mb4
+        client = (
+            cs_client
+            if (cs_client in _UTF8_CHARSETS or body.isascii()) and cs_client
+            else "utf8mb4"
+        )
+        parts = [f"SET sql_mode = {quote_string(sql_mode)};"] if sql_mode is not None else []
+        parts.append(f"SET character_set_client = {client};")
+        parts.append(f"SET character_set_results = {client};")
+        if collation:
+            parts.append(f"SET collation_connection = {collation};")
+        return "\n".join(parts) + "\n"
+
+    def _reset_context(self) -> str:
+        return f"SET sql_mode = '{_FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
+
+    def _dump_views(self, views: list[str]) -> None:
+        defs: dict[str, tuple[str, str, str]] = {}
+        for name in views:
+            self._check_cancel()
+            row = self._one(f"SHOW CREATE VIEW {quote_ident(name)}")
+            assert row is not None
+            defs[name] = (_text(row[1]), _text(row[2]), _text(row[3]))
+        for name in view_order({n: d[0] for n, d in defs.items()}):
+            create, cs, coll = defs[name]
+            ident = quote_ident(name)
+            self._write(
+                f"\n--\n-- View {_comment(name)}\n--\n\n"
+                f"DROP TABLE IF EXISTS {ident};\n"
+                f"DROP VIEW IF EXISTS {ident};\n"
+                + self._set_context(_FILE_SQL_MODE, cs, coll, create)
+                + f"{create};\n"
+                + self._reset_context()
+            )
+
+    def _write_compound(
+        self, kind: str, name: str, drop: str | None, create: str, context: str
+    ) -> None:
+        self._write(
+            f"\n--\n-- {kind} {_comment(name)}\n--\n\n"
+            + (f"{drop};\n" if drop else "")
+            + context
+            + f"DELIMITER ;;\n{create};;\nDELIMITER ;\n"
+            + self._reset_context()
+        )
+
+    def _dump_routines(self) -> None:
+        order = {"PACKAGE": 0, "PACKAGE BODY": 1, "FUNCTION": 2, "PROCEDURE": 3}
+        routines = sorted(
+            (
+                (_text(n), _text(t))
+                for n, t in self._query(
+                    "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
+                    " WHERE ROUTINE_SCHEMA = DATABASE()"
+                )
+            ),
+            key=lambda r: (order.get(r[1], 9), r[0].encode()),
+        )
+        for name, kind in routines:
+            self._check_cancel()
+            ident = quote_ident(name)
+            row = self._one(f"SHOW CREATE {kind} {ident}")
+            if row is None or row[2] is None:
+                raise DumpFailed(
+                    f"cannot read the definition of {kind.lower()} {name}: the dump user lacks "
+                    "the privilege to see it"
+                )
+            sql_mode, create, cs, coll = _text(row[1]), _text(row[2]), _text(row[3]), _text(row[4])
+            self._write_compound(
+                kind.title(),
+                name,
+                f"DROP {kind} IF EXISTS {ident}",
+                create,
+                self._set_context(sql_mode, cs, coll, create),
+            )
+
+    def _dump_triggers(self) -> None:
+        rows = self._query(
+            "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING,"
+            " ACTION_ORDER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+        )
+        # creating them in ACTION_ORDER per table/event/timing reproduces their firing order
+        rows.sort(key=lambda r: (_text(r[1]).encode(), _text(r[2]), _text(r[3]), int(r[4] or 0)))
+        for trow in rows:
+            self._check_cancel()
+            name = _text(trow[0])
+            ident = quote_ident(name)
+            row = self._one(f"SHOW CREATE TRIGGER {ident}")
+            assert row is not None
+            sql_mode, create, cs, coll = _text(row[1]), _text(row[2]), _text(row[3]), _text(row[4])
+            self._write_compound(
+                "Trigger",
+                name,
+                f"DROP TRIGGER IF EXISTS {ident}",
+                create,
+                self._set_context(sql_mode, cs, coll, create),
+            )
+
+    def _dump_events(self) -> None:
+        names = sorted(
+            (
+                _text(r[0])
+                for r in self._query(
+                    "SELECT EVENT_NAME FROM information_schema.EVENTS"
+                    " WHERE EVENT_SCHEMA = DATABASE()"
+                )
+            ),
+            key=str.encode,
+        )
+        for name in names:
+            self._check_cancel()
+            ident = quote_ident(name)
+            row = self._one(f"SHOW CREATE EVENT {ident}")
+            assert row is not None
+            sql_mode, tz, create = _text(row[1]), _text(row[2]), _text(row[3])
+            cs, coll = _text(row[4]), _text(row[5])
+            context = self._set_context(sql_mode, cs, coll, create)
+            context += f"SET time_zone = {quote_string(tz)};\n"
+            self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", create, context)
+            self._write("SET time_zone = '+00:00';\n")
+
+
+def view_order(definitions: dict[str, str]) -> list[str]:
+    """View names ordered so each view comes after the views its definition names.
+
+    A name found anywhere in the text (even in a string) counts as a dependency: a false edge only
+    constrains the order further. Cycles (impossible on a live server) fall back to name order.
+    """
+    names = sorted(definitions, key=str.encode)
+    deps: dict[str, set[str]] = {}
+    for name in names:
+        text = definitions[name]
+        # skip "CREATE ... VIEW `name` AS" so a view does not depend on itself
+        head = f"VIEW {quote_ident(name)} AS "
+        body = text[text.find(head) + len(head) :] if head in text else text
+        deps[name] = {other for other in names if other != name and quote_ident(other) in body}
+    done: list[str] = []
+    placed: set[str] = set()
+    remaining = list(names)
+    while remaining:
+        ready = [n for n in remaining if deps[n] <= placed]
+        if not ready:
+            ready = remaining[:1]
+        for n in ready:
+            done.append(n)
+            placed.add(n)
+        remaining = [n for n in remaining if n not in placed]
+    return done
