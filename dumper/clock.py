@@ -32,15 +32,17 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that only moves when told to; `sleep` advances it instantly.
+    """A clock that only moves when told to; `sleep` advances it instantly (by default).
 
     Thread-safe, so a scheduler thread and a test can share one.
     """
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, *, advance_on_sleep: bool = True) -> None:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(UTC)
+        # False: sleep only yields briefly, so a scheduler thread idles at the frozen time
+        self.advance_on_sleep = advance_on_sleep
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
 
@@ -64,6 +66,8 @@ class FakeClock:
             return True
         with self._lock:
             self.sleeps.append(seconds)
+            if not self.advance_on_sleep:
+                return stop.wait(0.02)
             self._now += timedelta(seconds=max(0.0, seconds))
         # let other threads run, as a real sleep would
         return stop.wait(0.001)

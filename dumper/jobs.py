@@ -6,11 +6,12 @@ happened; `recover()` at start fails what a dead process left running.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,6 +190,13 @@ class JobRunner:
             self._pool.submit(self._guarded, job, self._run_restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup_id, target.name)
         return row
+
+    @contextlib.contextmanager
+    def idle_target(self, target_id: int, name: str) -> Iterator[None]:
+        """Hold off new jobs while the caller changes the target; Conflict if one runs."""
+        with self._lock:
+            self._check_free(target_id, name)
+            yield
 
     def _check_free(self, target_id: int, name: str) -> None:
         if self._closing:

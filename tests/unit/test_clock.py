@@ -37,3 +37,9 @@ def test_system_clock_is_aware_utc_and_sleep_stops_early() -> None:
 def test_utc_iso_format() -> None:
     assert utc_iso(datetime(2026, 11, 26, 3, 0, 5, 999, tzinfo=UTC)) == "2026-11-26T03:00:05Z"
     assert utc_iso(None) is None
+
+
+def test_fake_clock_can_stay_frozen_while_sleeping() -> None:
+    clock = FakeClock(datetime(2026, 11, 26, tzinfo=UTC), advance_on_sleep=False)
+    assert clock.sleep(30, threading.Event()) is False
+    assert clock.now() == datetime(2026, 11, 26, tzinfo=UTC)

@@ -1,0 +1,676 @@
+"""The App facade: wires store, crypto, targets, jobs and scheduler, and returns the views
+(dataclasses whose fields are exactly the JSON fields of docs/API.md) that HTTP and CLI use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dumper import __version__
+from dumper.backup.dsn import ConnParams, connect
+from dumper.clock import Clock, SystemClock
+from dumper.config import Config
+from dumper.crypto import Cipher
+from dumper.errors import (
+    ConfirmationRequired,
+    Conflict,
+    ConnectionFailed,
+    InvalidInput,
+    NotFound,
+)
+from dumper.jobs import Engine, Job, JobKind, JobRunner
+from dumper.log import get_logger
+from dumper.scheduler import Scheduler, next_run_at
+from dumper.store import RUNNING, SUCCESS, Backup, Restore, Store, Target, resolve_file
+from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
+
+log = get_logger("app")
+
+PROBE_CONNECT_TIMEOUT = 5.0
+PROBE_READ_TIMEOUT = 10.0
+
+
+# -- views (docs/API.md) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRef:
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TargetView:
+    id: int
+    name: str
+    host: str
+    port: int
+    dbname: str
+    user: str
+    comment: str
+    schedule_time: str | None
+    retention_days: int
+    auto_compress: bool
+    created_at: datetime
+    updated_at: datetime
+    has_password: bool
+    password_error: str | None
+    next_run_at: datetime | None
+    last_backup_status: str | None
+    last_backup_at: datetime | None
+    last_backup_size_bytes: int | None
+    running_job: JobRef | None
+
+
+@dataclass(frozen=True)
+class BackupProgressView:
+    bytes_written: int
+    rows: int
+    table: str | None
+    tables_done: int
+    tables_total: int
+
+
+@dataclass(frozen=True)
+class RestoreProgressView:
+    bytes_read: int
+    bytes_total: int
+    statements: int
+
+
+@dataclass(frozen=True)
+class BackupView:
+    id: int
+    target_id: int
+    target_name: str
+    status: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    file_name: str | None
+    file_exists: bool
+    size_bytes: int | None
+    sha256: str | None
+    tables: int | None
+    rows: int | None
+    notes: str
+    progress: BackupProgressView | None
+
+
+@dataclass(frozen=True)
+class RestoreView:
+    id: int
+    backup_id: int
+    target_id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    statements: int | None
+    notes: str
+    progress: RestoreProgressView | None
+
+
+@dataclass(frozen=True)
+class JobView:
+    kind: str
+    id: int
+    target_id: int
+    target_name: str
+    started_at: datetime
+    progress: BackupProgressView | RestoreProgressView
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    ok: bool
+    server_version: str | None
+    database_exists: bool | None
+    can_read: bool | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ConfigView:
+    app_port: int
+    sqlite_path: str
+    backup_dir: str
+    web_dir: str
+    max_parallel_jobs: int
+    log_level: str
+    enc_key_source: str
+
+
+@dataclass(frozen=True)
+class DiskView:
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+    backups_bytes: int
+
+
+@dataclass(frozen=True)
+class SchedulerView:
+    running: bool
+    last_tick_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JobsSummary:
+    running: int
+    max_parallel: int
+
+
+@dataclass(frozen=True)
+class UnknownFileView:
+    name: str
+    size_bytes: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    version: str
+    config: ConfigView
+    auth_enabled: bool
+    disk: DiskView
+    scheduler: SchedulerView
+    jobs: JobsSummary
+    unknown_files: list[UnknownFileView]
+
+
+@dataclass(frozen=True)
+class TargetMetrics:
+    target: str
+    last_backup_ok: bool | None
+    last_success_timestamp_seconds: float | None
+    last_backup_size_bytes: int | None
+    last_backup_duration_seconds: float | None
+    job_running: bool
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    """Gauges for /metrics: top-level numbers, plus one series per target."""
+
+    targets_configured: int
+    jobs_running: int
+    jobs_queued: int
+    jobs_max_parallel: int
+    backups_success: int
+    backups_failed: int
+    backups_bytes: int
+    disk_free_bytes: int
+    scheduler_running: bool
+    scheduler_last_tick_timestamp_seconds: float | None
+    targets: list[TargetMetrics]
+
+
+# -- the facade -----------------------------------------------------------------------------
+
+
+class App:
+    """Everything the HTTP layer and the CLI may do; see docs/ARCHITECTURE.md."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        targets: TargetService,
+        runner: JobRunner,
+        scheduler: Scheduler,
+        clock: Clock,
+        *,
+        connect_fn: Callable[..., Any] = connect,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.targets = targets
+        self.runner = runner
+        self.scheduler = scheduler
+        self.clock = clock
+        self._connect = connect_fn
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def build(
+        cls, config: Config, *, clock: Clock | None = None, engine: Engine | None = None
+    ) -> App:
+        """Open the store (migrating it) and wire the parts; nothing runs until start()."""
+        clock = clock or SystemClock()
+        store = Store(config.sqlite_path)
+        targets = TargetService(store, Cipher(config.enc_key), clock)
+        runner = JobRunner(
+            store, targets, clock, config.backup_dir, config.max_parallel_jobs, engine=engine
+        )
+        return cls(config, store, targets, runner, Scheduler(clock, store, runner), clock)
+
+    def start(self) -> None:
+        """Crash recovery, then the scheduler thread. Call once, in the serving process."""
+        self.config.backup_dir.mkdir(parents=True, exist_ok=True)
+        recovery = self.runner.recover()
+        if recovery.failed_backups or recovery.failed_restores:
+            log.warning(
+                "after a restart: %d backup(s) and %d restore(s) marked failed",
+                len(recovery.failed_backups),
+                len(recovery.failed_restores),
+            )
+        unknown = self.runner.unknown_files()
+        if unknown:
+            log.info(
+                "%d file(s) in %s belong to no backup (left alone): %s",
+                len(unknown),
+                self.config.backup_dir,
+                ", ".join(f.name for f in unknown[:10]),
+            )
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.scheduler.run, args=(self._stop,), name="dumper-scheduler", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Stop the scheduler, give jobs `timeout` seconds, fail the cut-off ones, close."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.runner.shutdown(timeout)
+        self.store.close()
+
+    # -- targets ----------------------------------------------------------------------------
+
+    def list_targets(self) -> list[TargetView]:
+        return [self._target_view(t) for t in self.store.list_targets()]
+
+    def get_target(self, target_id: int) -> TargetView:
+        return self._target_view(self.store.require_target(target_id))
+
+    def target_by_name(self, name: str) -> TargetView:
+        target = self.store.get_target_by_name(name)
+        if target is None:
+            raise NotFound(f"no target named {name!r}")
+        return self._target_view(target)
+
+    def create_target(self, data: Mapping[str, Any]) -> TargetView:
+        target = self.targets.create(data)
+        log.info("target %s created (id %d)", target.name, target.id)
+        return self._target_view(target)
+
+    def update_target(self, target_id: int, data: Mapping[str, Any]) -> TargetView:
+        target = self.targets.update(target_id, data)
+        log.info("target %s updated (id %d)", target.name, target.id)
+        return self._target_view(target)
+
+    def delete_target(self, target_id: int, *, with_backups: bool) -> None:
+        """Delete a target; Conflict while a job runs or if it has backups and not with_backups."""
+        target = self.store.require_target(target_id)
+        with self.runner.idle_target(target_id, target.name):
+            backups = self.store.list_backups(target_id)
+            if backups and not with_backups:
+                raise Conflict(
+                    f"target {target.name!r} has {len(backups)} backup(s); "
+                    "delete them too (with_backups=true) or keep the target"
+                )
+            for backup in backups:
+                path = resolve_file(self.config.backup_dir, backup.file_path)
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            self.store.delete_target(target_id)
+        log.info("target %s deleted with %d backup(s)", target.name, len(backups))
+
+    def test_connection(
+        self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
+    ) -> ConnectionReport:
+        """Try the connection: server version, database exists, the user can read it."""
+        if target_id is not None:
+            params = self.targets.conn_params(self.store.require_target(target_id))
+        else:
+            given = validate_target(data or {}, required=CONNECTION_FIELDS)
+            f = given.fields
+            params = params_for(f.host, f.port, f.user, given.password or "", f.dbname)
+        return probe(params, self._connect)
+
+    # -- backups and restores ---------------------------------------------------------------
+
+    def start_backup(self, target_id: int, *, trigger: str = "manual") -> BackupView:
+        """Start a backup now; Conflict while a job runs, DecryptionError for a lost password."""
+        target = self.store.require_target(target_id)
+        self.targets.password(target)  # a manual backup fails fast on an unreadable password
+        return self._backup_view(self.runner.start_backup(target_id, trigger=trigger))
+
+    def wait_backup(self, backup_id: int, timeout: float | None = None) -> BackupView:
+        """Wait for a backup started here to finish (the CLI's `backup`)."""
+        self.runner.wait("backup", backup_id, timeout)
+        return self.get_backup(backup_id)
+
+    def list_backups(self, target_id: int) -> list[BackupView]:
+        target = self.store.require_target(target_id)
+        return [self._backup_view(b, target) for b in self.store.list_backups(target_id)]
+
+    def get_backup(self, backup_id: int) -> BackupView:
+        return self._backup_view(self._require_backup(backup_id))
+
+    def backup_file(self, backup_id: int) -> Path:
+        """The backup's file, for download; NotFound when the row or the file is gone."""
+        backup = self._require_backup(backup_id)
+        path = resolve_file(self.config.backup_dir, backup.file_path)
+        if backup.status != SUCCESS or path is None or not path.is_file():
+            raise NotFound(f"backup {backup_id} has no file")
+        return path
+
+    def delete_backup(self, backup_id: int) -> None:
+        """Delete a backup's file and row; Conflict while it runs or is being restored."""
+        backup = self._require_backup(backup_id)
+        if backup.status == RUNNING:
+            raise Conflict(f"backup {backup_id} is still running")
+        job = self.runner.job_for_target(backup.target_id)
+        if job is not None and job.kind == "restore" and job.backup_id == backup_id:
+            raise Conflict(f"backup {backup_id} is being restored")
+        path = resolve_file(self.config.backup_dir, backup.file_path)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        self.store.delete_backup(backup_id)
+        log.info("backup %d deleted (%s)", backup_id, backup.file_path)
+
+    def start_restore(self, backup_id: int, *, confirm: str | None) -> RestoreView:
+        """Restore a backup into its target; `confirm` must be the target's exact name."""
+        backup = self._require_backup(backup_id)
+        target = self.store.require_target(backup.target_id)
+        if confirm != target.name:
+            raise ConfirmationRequired(
+                f"type the target name {target.name!r} to confirm the restore",
+                fields={"confirm": "must be the exact target name"},
+            )
+        self.targets.password(target)
+        return self._restore_view(self.runner.start_restore(backup_id))
+
+    def get_restore(self, restore_id: int) -> RestoreView:
+        restore = self.store.get_restore(restore_id)
+        if restore is None:
+            raise NotFound(f"restore {restore_id} not found")
+        return self._restore_view(restore)
+
+    def wait_restore(self, restore_id: int, timeout: float | None = None) -> RestoreView:
+        self.runner.wait("restore", restore_id, timeout)
+        return self.get_restore(restore_id)
+
+    def list_jobs(self) -> list[JobView]:
+        """Running and queued jobs with their progress, oldest first."""
+        return [
+            JobView(j.kind, j.id, j.target_id, j.target_name, j.started_at, _progress_view(j))
+            for j in self.runner.jobs()
+        ]
+
+    def cancel_job(self, kind: str, job_id: int) -> None:
+        """Ask a running job to stop (not in the REST contract yet); NotFound if none runs."""
+        if kind not in ("backup", "restore"):
+            raise InvalidInput("kind must be backup or restore", fields={"kind": "invalid"})
+        job_kind: JobKind = "backup" if kind == "backup" else "restore"
+        if not self.runner.cancel(job_kind, job_id):
+            raise NotFound(f"no running {kind} {job_id}")
+
+    # -- system -----------------------------------------------------------------------------
+
+    def settings(self) -> SettingsView:
+        c = self.config
+        return SettingsView(
+            version=__version__,
+            config=ConfigView(
+                app_port=c.app_port,
+                sqlite_path=str(c.sqlite_path),
+                backup_dir=str(c.backup_dir),
+                web_dir=str(c.web_dir),
+                max_parallel_jobs=c.max_parallel_jobs,
+                log_level=c.log_level,
+                enc_key_source=c.enc_key_source,
+            ),
+            auth_enabled=c.auth_enabled,
+            disk=self._disk(),
+            scheduler=SchedulerView(self._scheduler_alive(), self.scheduler.last_tick_at),
+            jobs=JobsSummary(self.runner.running_count, c.max_parallel_jobs),
+            unknown_files=[
+                UnknownFileView(f.name, f.size_bytes, f.modified_at)
+                for f in self.runner.unknown_files()
+            ],
+        )
+
+    def readiness(self) -> list[str]:
+        """Reasons the service is not ready; [] when it is."""
+        reasons: list[str] = []
+        if not self.store.ping():
+            reasons.append("the SQLite database does not answer")
+        if not _writable(self.config.backup_dir):
+            reasons.append(f"BACKUP_DIR {self.config.backup_dir} is not writable")
+        if not self._scheduler_alive():
+            reasons.append("the scheduler is not running")
+        return reasons
+
+    def metrics(self) -> MetricsView:
+        counts = self.store.backup_counts()
+        jobs = self.runner.jobs()
+        per_target: list[TargetMetrics] = []
+        for target in self.store.list_targets():
+            backups = self.store.list_backups(target.id)
+            last = next((b for b in backups if b.status != RUNNING), None)
+            good = next((b for b in backups if b.status == SUCCESS), None)
+            per_target.append(
+                TargetMetrics(
+                    target=target.name,
+                    last_backup_ok=None if last is None else last.status == SUCCESS,
+                    last_success_timestamp_seconds=(
+                        _stamp(good.finished_at or good.started_at) if good else None
+                    ),
+                    last_backup_size_bytes=good.size_bytes if good else None,
+                    last_backup_duration_seconds=good.duration_seconds if good else None,
+                    job_running=any(j.target_id == target.id for j in jobs),
+                )
+            )
+        disk = self._disk()
+        running = self.runner.running_count
+        tick = self.scheduler.last_tick_at
+        return MetricsView(
+            targets_configured=len(per_target),
+            jobs_running=running,
+            jobs_queued=max(0, len(jobs) - running),
+            jobs_max_parallel=self.config.max_parallel_jobs,
+            backups_success=counts.get(SUCCESS, 0),
+            backups_failed=counts.get("failed", 0),
+            backups_bytes=disk.backups_bytes,
+            disk_free_bytes=disk.free_bytes,
+            scheduler_running=self._scheduler_alive(),
+            scheduler_last_tick_timestamp_seconds=_stamp(tick) if tick else None,
+            targets=per_target,
+        )
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _scheduler_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _disk(self) -> DiskView:
+        backups = 0
+        try:
+            for entry in os.scandir(self.config.backup_dir):
+                if entry.is_file(follow_symlinks=False):
+                    backups += entry.stat().st_size
+            usage = shutil.disk_usage(self.config.backup_dir)
+        except OSError:
+            return DiskView(0, 0, 0, backups)
+        return DiskView(usage.total, usage.used, usage.free, backups)
+
+    def _require_backup(self, backup_id: int) -> Backup:
+        backup = self.store.get_backup(backup_id)
+        if backup is None:
+            raise NotFound(f"backup {backup_id} not found")
+        return backup
+
+    def _target_view(self, t: Target) -> TargetView:
+        last = self.store.last_backup(t.id)
+        job = self.runner.job_for_target(t.id)
+        return TargetView(
+            id=t.id,
+            name=t.name,
+            host=t.host,
+            port=t.port,
+            dbname=t.dbname,
+            user=t.user,
+            comment=t.comment,
+            schedule_time=t.schedule_time,
+            retention_days=t.retention_days,
+            auto_compress=t.auto_compress,
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            has_password=t.password_enc is not None,
+            password_error=self.targets.password_error(t),
+            next_run_at=next_run_at(t.schedule_time, self.clock.now()),
+            last_backup_status=last.status if last else None,
+            last_backup_at=(last.finished_at or last.started_at) if last else None,
+            last_backup_size_bytes=last.size_bytes if last else None,
+            running_job=JobRef(job.kind, job.id) if job else None,
+        )
+
+    def _backup_view(self, b: Backup, target: Target | None = None) -> BackupView:
+        if target is None:
+            target = self.store.get_target(b.target_id)
+        progress: BackupProgressView | None = None
+        size = b.size_bytes
+        if b.status == RUNNING:
+            job = self.runner.find("backup", b.id)
+            view = _progress_view(job) if job else BackupProgressView(0, 0, None, 0, 0)
+            progress = view if isinstance(view, BackupProgressView) else None
+            size = progress.bytes_written if progress else 0
+        path = resolve_file(self.config.backup_dir, b.file_path)
+        return BackupView(
+            id=b.id,
+            target_id=b.target_id,
+            target_name=target.name if target else "",
+            status=b.status,
+            trigger=b.trigger,
+            started_at=b.started_at,
+            finished_at=b.finished_at,
+            duration_seconds=b.duration_seconds,
+            file_name=path.name if path else None,
+            file_exists=b.status != RUNNING and path is not None and path.is_file(),
+            size_bytes=size,
+            sha256=b.sha256,
+            tables=b.tables,
+            rows=b.rows,
+            notes=b.notes,
+            progress=progress,
+        )
+
+    def _restore_view(self, r: Restore) -> RestoreView:
+        progress: RestoreProgressView | None = None
+        if r.status == RUNNING:
+            job = self.runner.find("restore", r.id)
+            view = _progress_view(job) if job else RestoreProgressView(0, 0, 0)
+            progress = view if isinstance(view, RestoreProgressView) else None
+        return RestoreView(
+            id=r.id,
+            backup_id=r.backup_id,
+            target_id=r.target_id,
+            status=r.status,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            duration_seconds=r.duration_seconds,
+            statements=r.statements,
+            notes=r.notes,
+            progress=progress,
+        )
+
+
+def _progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
+    p = job.progress
+    if job.kind == "backup":
+        if p is None:
+            return BackupProgressView(0, 0, None, 0, 0)
+        return BackupProgressView(p.bytes_written, p.rows, p.table, p.tables_done, p.tables_total)
+    if p is None:
+        return RestoreProgressView(0, 0, 0)
+    return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
+
+
+def _stamp(when: datetime) -> float:
+    return when.timestamp()
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-", delete=True):
+            return True
+    except OSError:
+        return False
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ConnectionReport:
+    """Connect with short timeouts and report version, database existence and read access."""
+    import pymysql
+
+    quick = dataclasses.replace(
+        params,
+        connect_timeout=PROBE_CONNECT_TIMEOUT,
+        read_timeout=PROBE_READ_TIMEOUT,
+        write_timeout=PROBE_READ_TIMEOUT,
+    )
+    try:
+        conn = connect_fn(quick.with_database(""))
+    except ConnectionFailed as exc:
+        return ConnectionReport(False, None, None, None, exc.message)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = str(cur.fetchone()[0])
+            # SCHEMATA lists only databases the user may see: "missing" includes "no access"
+            cur.execute(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                (params.database,),
+            )
+            if int(cur.fetchone()[0]) == 0:
+                return ConnectionReport(
+                    False,
+                    version,
+                    False,
+                    False,
+                    f"database {params.database!r} does not exist or the user cannot see it",
+                )
+            try:
+                cur.execute(f"USE {_quote(params.database)}")
+                cur.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+                tables = [str(row[0]) for row in cur.fetchall()]
+                if tables:
+                    cur.execute(f"SELECT * FROM {_quote(tables[0])} LIMIT 1")
+                    cur.fetchall()
+            except pymysql.MySQLError as exc:
+                return ConnectionReport(
+                    False, version, True, False, f"cannot read the database: {_mysql_text(exc)}"
+                )
+            return ConnectionReport(
+                True, version, True, True, f"connected; {len(tables)} table(s) readable"
+            )
+    except pymysql.MySQLError as exc:
+        return ConnectionReport(False, None, None, None, f"query failed: {_mysql_text(exc)}")
+    finally:
+        # closing a broken connection may fail; nothing is left to do then
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def _mysql_text(exc: BaseException) -> str:
+    args: tuple[Any, ...] = getattr(exc, "args", ())
+    return f"({args[0]}) {args[1]}" if len(args) >= 2 else str(exc)
