@@ -1,0 +1,207 @@
+"""`python -m dumper` as a real subprocess against the real server: exit codes and messages."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pty
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from dumper.backup.dsn import ConnParams, connect
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dumper(
+    *args: str, env: dict[str, str] | None = None, **kw: Any
+) -> subprocess.CompletedProcess[bytes]:
+    base = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    return subprocess.run(
+        [sys.executable, "-m", "dumper", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        timeout=120,
+        **kw,
+    )
+
+
+def url(p: ConnParams, *, password: bool = True) -> str:
+    secret = f":{quote(p.password, safe='')}" if password and p.password else ""
+    return f"mysql://{quote(p.user, safe='')}{secret}@{p.host}:{p.port}/{p.database}"
+
+
+def sql(params: ConnParams, *statements: str) -> list[tuple[Any, ...]]:
+    conn = connect(params, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            rows: list[tuple[Any, ...]] = []
+            for s in statements:
+                cur.execute(s)
+                rows = list(cur.fetchall())
+            return rows
+    finally:
+        conn.close()
+
+
+def fill(params: ConnParams) -> None:
+    sql(
+        params,
+        "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(40), b BLOB)",
+        "INSERT INTO t VALUES (1, 'one; ''quoted''', X'00FF27'), (2, NULL, NULL), (3, 'é', '')",
+    )
+
+
+def checksum(params: ConnParams) -> Any:
+    return sql(params, "CHECKSUM TABLE t EXTENDED")[0][1]
+
+
+def one_line(stderr: bytes) -> str:
+    text = stderr.decode()
+    assert text.count("\n") == 1 and text.endswith("\n"), text
+    return text
+
+
+def test_dump_then_verify_then_restore_round_trip(scratch_db_factory, tmp_path):
+    src, dst = scratch_db_factory(), scratch_db_factory()
+    fill(src)
+    out = tmp_path / "s.sql.gz"
+    done = dumper("dump", url(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    checked = dumper("verify", str(out))
+    assert checked.returncode == 0 and b"OK (dumper, gzip" in checked.stdout
+    restored = dumper("restore", str(out), url(dst))
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stderr == b"" and b"restored" in restored.stdout
+    assert checksum(dst) == checksum(src)
+
+
+def test_dump_to_plain_sql_and_to_stdout(scratch_db, tmp_path):
+    fill(scratch_db)
+    plain = tmp_path / "s.sql"
+    assert dumper("dump", url(scratch_db), "-o", str(plain)).returncode == 0
+    assert plain.read_bytes().startswith(b"-- dumper ")
+    piped = dumper("dump", url(scratch_db), "-o", "-")
+    assert piped.returncode == 0 and piped.stderr == b""
+    assert piped.stdout.startswith(b"-- dumper ")
+    assert piped.stdout.rstrip().rsplit(b"\n", 1)[-1].startswith(b"-- dumper-manifest ")
+
+
+def test_password_from_mysql_pwd_and_percent_encoded_url(scratch_db, mysql_params, tmp_path):
+    user, password = f"dumper_cli_{uuid.uuid4().hex[:8]}", "p@ss:w/rd%;"
+    admin = mysql_params.with_database("")
+    sql(admin, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    try:
+        sql(admin, f"GRANT ALL ON `{scratch_db.database}`.* TO '{user}'@'%'")
+        fill(scratch_db)
+        params = ConnParams(scratch_db.host, scratch_db.port, user, password, scratch_db.database)
+        env_run = dumper(
+            "dump",
+            url(params, password=False),
+            "-o",
+            str(tmp_path / "a.sql"),
+            env={"MYSQL_PWD": password},
+        )
+        assert env_run.returncode == 0, env_run.stderr
+        url_run = dumper("dump", url(params), "-o", str(tmp_path / "b.sql"))
+        assert url_run.returncode == 0, url_run.stderr
+        denied = dumper("dump", url(params, password=False), "-o", str(tmp_path / "c.sql"))
+        assert denied.returncode == 1
+        assert "Access denied" in one_line(denied.stderr)
+        assert not (tmp_path / "c.sql").exists()
+    finally:
+        sql(admin, f"DROP USER '{user}'@'%'")
+
+
+def test_restore_of_a_truncated_file_exits_1_and_executes_nothing(scratch_db, tmp_path):
+    body = b"".join(b"INSERT INTO `t` VALUES (%d);\n" % i for i in range(3000))
+    data = gzip.compress(
+        b"-- dumper 0.1.0 SQL dump\nCREATE TABLE `t` (id int);\n"
+        + body
+        + b"-- Dump completed 2026-11-26T03:00:12Z\n"
+        b'-- dumper-manifest {"version": 1, "tables": {"t": 3000}, "rows": 3000}\n'
+    )
+    path = tmp_path / "cut.sql.gz"
+    path.write_bytes(data[: len(data) // 2])
+    done = dumper("restore", str(path), url(scratch_db))
+    assert done.returncode == 1 and done.stdout == b""
+    assert one_line(done.stderr).startswith("dumper: gzip data is truncated")
+    assert sql(scratch_db, "SHOW TABLES") == []
+
+
+def test_failing_statement_is_one_line_naming_statement_and_line(scratch_db, tmp_path):
+    path = tmp_path / "bad.sql"
+    path.write_bytes(
+        b"-- dumper 0.1.0 SQL dump\nCREATE TABLE `t` (id int);\n\n"
+        b"INSERT INTO `t`\n VALUES ('x', 'too many');\n"
+        b"-- Dump completed 2026-11-26T03:00:12Z\n"
+        b'-- dumper-manifest {"version": 1, "tables": {"t": 1}, "rows": 1}\n'
+    )
+    done = dumper("restore", str(path), url(scratch_db))
+    assert done.returncode == 1
+    line = one_line(done.stderr)
+    assert line.startswith(
+        "dumper: statement 2 (line 4): INSERT INTO `t` VALUES ('x', 'too many'):"
+    )
+    assert "(1136)" in line
+
+
+def test_restore_into_a_missing_database_fails_clearly(mysql_params, tmp_path):
+    path = tmp_path / "ok.sql"
+    path.write_bytes(b"-- MySQL dump 10.13\nSELECT 1;\n-- Dump completed\n")
+    missing = mysql_params.with_database(f"dumper_missing_{uuid.uuid4().hex[:8]}")
+    done = dumper("restore", str(path), url(missing))
+    assert done.returncode == 1
+    assert "Unknown database" in one_line(done.stderr)
+
+
+def test_dump_of_an_unreachable_server_leaves_no_file(tmp_path):
+    from tests.conftest import free_port
+
+    out = tmp_path / "x.sql.gz"
+    done = dumper("dump", f"mysql://root@127.0.0.1:{free_port()}/db", "-o", str(out))
+    assert done.returncode == 1 and "cannot connect" in one_line(done.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_is_drawn_only_when_stderr_is_a_terminal(scratch_db_factory, tmp_path):
+    src, dst = scratch_db_factory(), scratch_db_factory()
+    fill(src)
+    out = tmp_path / "s.sql.gz"
+    assert dumper("dump", url(src), "-o", str(out)).returncode == 0
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "dumper", "restore", str(out), url(dst)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=120,
+        )
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    assert b"\rchecking s.sql.gz" in drawn
+    plain = dumper("restore", str(out), url(dst))
+    assert plain.returncode == 0 and plain.stderr == b""
