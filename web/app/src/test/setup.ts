@@ -1,5 +1,8 @@
-// Test setup: fresh storage between tests so remembered settings never leak from one to the next.
+// Test setup: fresh storage between tests so remembered settings never leak from one to the next;
+// jsdom lacks scrollTo, which the router's scroll behaviour calls.
 import { afterEach } from 'vitest'
+
+window.scrollTo = () => {}
 
 afterEach(() => {
   localStorage.clear()

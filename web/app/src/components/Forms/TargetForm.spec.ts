@@ -1,0 +1,94 @@
+import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it } from 'vitest'
+import TargetForm from './TargetForm.vue'
+import { emptyForm, formFromTarget } from '@/forms/targetForm'
+import { makeTarget } from '@/test/helpers'
+
+beforeEach(() => setActivePinia(createPinia()))
+
+function byLabel(w: ReturnType<typeof mount>, label: string) {
+  const l = w.findAll('label').find((x) => x.text() === label)
+  if (!l) throw new Error(`no label ${label}`)
+  const id = l.attributes('for')
+  return id ? w.get(`[id="${id}"]`) : l.get('input')
+}
+
+describe('target form', () => {
+  it('shows the rule broken beside each field and sends nothing while invalid', async () => {
+    const w = mount(TargetForm, { props: { mode: 'create', initial: emptyForm() } })
+    await byLabel(w, 'Port').setValue('70000')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')).toBeUndefined()
+    expect(w.text()).toContain('Please correct the marked fields.')
+    const name = byLabel(w, 'Name')
+    expect(name.attributes('aria-invalid')).toBe('true')
+    const described = name.attributes('aria-describedby')!.split(' ')
+    expect(w.get(`[id="${described[0]}"]`).text()).toBe('Required.')
+    expect(w.text()).toContain('Must be between 1 and 65535.')
+  })
+
+  it('emits the API body when valid', async () => {
+    const w = mount(TargetForm, { props: { mode: 'create', initial: emptyForm() } })
+    await byLabel(w, 'Name').setValue('shop')
+    await byLabel(w, 'Host').setValue('db.lan')
+    await byLabel(w, 'Database name').setValue('shopdb')
+    await byLabel(w, 'User').setValue('backup')
+    await byLabel(w, 'Password').setValue('pw')
+    await byLabel(w, 'Daily backup time (UTC)').setValue('04:30')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')![0]![0]).toMatchObject({
+      name: 'shop', host: 'db.lan', port: 3306, dbname: 'shopdb', user: 'backup', password: 'pw',
+      schedule_time: '04:30', retention_days: 14, auto_compress: true,
+    })
+  })
+
+  it('shows server field errors beside the inputs until the field is edited', async () => {
+    const w = mount(TargetForm, {
+      props: { mode: 'edit', initial: formFromTarget(makeTarget()), serverErrors: { name: 'already taken', extra: 'unknown field' } },
+    })
+    expect(w.text()).toContain('already taken')
+    expect(w.text()).toContain('extra: unknown field')
+    await byLabel(w, 'Name').setValue('shop2')
+    expect(w.text()).not.toContain('already taken')
+  })
+
+  it('keeps the password write-only: empty on edit, with the hint, and left out of the body', async () => {
+    const w = mount(TargetForm, { props: { mode: 'edit', initial: formFromTarget(makeTarget()) } })
+    const pw = byLabel(w, 'Password')
+    expect((pw.element as HTMLInputElement).value).toBe('')
+    expect(pw.attributes('type')).toBe('password')
+    expect(w.text()).toContain('Leave empty to keep the current one.')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')![0]![0]).not.toHaveProperty('password')
+  })
+
+  it('shows the local time beside the UTC time and hides it without a schedule', async () => {
+    const w = mount(TargetForm, { props: { mode: 'create', initial: emptyForm() } })
+    expect(w.get('[data-testid="local-time"]').text()).toMatch(/^= \d\d:\d\d your time/)
+    await w.findAll('input[type="checkbox"]')[0]!.setValue(false)
+    expect(w.find('[data-testid="local-time"]').exists()).toBe(false)
+    expect(w.findAll('label').some((l) => l.text() === 'Daily backup time (UTC)')).toBe(false)
+  })
+
+  it('asks for a connection test with the typed fields and shows the report', async () => {
+    const w = mount(TargetForm, { props: { mode: 'edit', initial: formFromTarget(makeTarget()) } })
+    await w.findAll('button').find((b) => b.text() === 'Test connection')!.trigger('click')
+    expect(w.emitted('test')![0]![1]).toBe(false)
+    await w.setProps({ testResult: { ok: false, server_version: null, database_exists: null, can_read: null, message: 'Access denied' } })
+    expect(w.get('[data-testid="test-result"]').text()).toContain('Connection failed: Access denied')
+    await w.setProps({ testResult: { ok: true, server_version: '10.11.19-MariaDB', database_exists: true, can_read: true, message: 'connected' }, testedStored: true })
+    expect(w.get('[data-testid="test-result"]').text()).toContain('Connected: 10.11.19-MariaDB')
+    expect(w.get('[data-testid="test-result"]').text()).toContain('Tested the saved settings')
+  })
+
+  it('disables Save while saving and shows a password problem reported by the server', async () => {
+    const w = mount(TargetForm, {
+      props: { mode: 'edit', initial: formFromTarget(makeTarget()), saving: true, passwordError: 'cannot decrypt' },
+    })
+    expect(w.findAll('button').find((b) => b.text() === 'Save')!.attributes('disabled')).toBeDefined()
+    expect(w.text()).toContain('cannot decrypt')
+    await w.findAll('button').find((b) => b.text() === 'Cancel')!.trigger('click')
+    expect(w.emitted('cancel')).toBeUndefined() // Cancel is disabled while saving
+  })
+})

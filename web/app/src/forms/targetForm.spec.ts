@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { emptyForm, formFromTarget, toTargetInput, validateTarget, type TargetFormState } from './targetForm'
+import { makeTarget } from '@/test/helpers'
+
+function valid(over: Partial<TargetFormState> = {}): TargetFormState {
+  return { ...emptyForm(), name: 'shop', host: 'db.lan', dbname: 'shop', user: 'backup', ...over }
+}
+
+describe('target form validation (mirrors the server rules)', () => {
+  it('accepts a complete form', () => {
+    expect(validateTarget(valid())).toEqual({})
+  })
+
+  it('requires name, host, dbname and user', () => {
+    const issues = validateTarget(valid({ name: ' ', host: '', dbname: '', user: '' }))
+    expect(Object.keys(issues).sort()).toEqual(['dbname', 'host', 'name', 'user'])
+    expect(issues.name?.key).toBe('validation.required')
+  })
+
+  it('limits name and dbname to 64 characters and comment to 1000', () => {
+    expect(validateTarget(valid({ name: 'a'.repeat(64), dbname: 'b'.repeat(64), comment: 'c'.repeat(1000) }))).toEqual({})
+    const issues = validateTarget(valid({ name: 'a'.repeat(65), dbname: 'b'.repeat(65), comment: 'c'.repeat(1001) }))
+    expect(issues.name).toEqual({ key: 'validation.maxLength', params: { max: 64 } })
+    expect(issues.dbname?.key).toBe('validation.maxLength')
+    expect(issues.comment).toEqual({ key: 'validation.maxLength', params: { max: 1000 } })
+  })
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(validateTarget(valid({ name: '😀'.repeat(64) }))).toEqual({})
+  })
+
+  it('wants a whole port between 1 and 65535', () => {
+    for (const ok of ['1', '3306', '65535']) expect(validateTarget(valid({ port: ok })).port).toBeUndefined()
+    expect(validateTarget(valid({ port: '0' })).port).toEqual({ key: 'validation.range', params: { min: 1, max: 65535 } })
+    expect(validateTarget(valid({ port: '65536' })).port?.key).toBe('validation.range')
+    expect(validateTarget(valid({ port: '33.5' })).port?.key).toBe('validation.integer')
+    expect(validateTarget(valid({ port: 'abc' })).port?.key).toBe('validation.integer')
+    expect(validateTarget(valid({ port: '' })).port?.key).toBe('validation.required')
+  })
+
+  it('wants retention days between 0 and 3650', () => {
+    expect(validateTarget(valid({ retention_days: '0' })).retention_days).toBeUndefined()
+    expect(validateTarget(valid({ retention_days: '3650' })).retention_days).toBeUndefined()
+    expect(validateTarget(valid({ retention_days: '3651' })).retention_days?.key).toBe('validation.range')
+    expect(validateTarget(valid({ retention_days: '-1' })).retention_days?.key).toBe('validation.range')
+  })
+
+  it('checks the daily time as HH:MM only when a schedule is on', () => {
+    expect(validateTarget(valid({ schedule_time: '23:59' })).schedule_time).toBeUndefined()
+    expect(validateTarget(valid({ schedule_time: '24:00' })).schedule_time?.key).toBe('validation.time')
+    expect(validateTarget(valid({ schedule_time: '3:00' })).schedule_time?.key).toBe('validation.time')
+    expect(validateTarget(valid({ scheduleEnabled: false, schedule_time: '' })).schedule_time).toBeUndefined()
+  })
+})
+
+describe('form <-> API body', () => {
+  it('converts numbers, trims text and sends null for no schedule', () => {
+    const input = toTargetInput(valid({ name: ' shop ', port: '3307', retention_days: '0', scheduleEnabled: false }), 'create')
+    expect(input).toEqual({
+      name: 'shop',
+      host: 'db.lan',
+      port: 3307,
+      dbname: 'shop',
+      user: 'backup',
+      password: '',
+      comment: '',
+      schedule_time: null,
+      retention_days: 0,
+      auto_compress: true,
+    })
+  })
+
+  it('leaves an empty password out on edit so the stored one is kept', () => {
+    expect('password' in toTargetInput(valid({ password: '' }), 'edit')).toBe(false)
+    expect(toTargetInput(valid({ password: 's3cret' }), 'edit').password).toBe('s3cret')
+  })
+
+  it('fills the form from a target without its password', () => {
+    const form = formFromTarget(makeTarget({ schedule_time: null, port: 3310, retention_days: 0 }))
+    expect(form).toMatchObject({ name: 'shop', port: '3310', password: '', scheduleEnabled: false, retention_days: '0' })
+    expect(formFromTarget(makeTarget()).schedule_time).toBe('03:00')
+  })
+})

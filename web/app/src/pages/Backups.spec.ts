@@ -1,0 +1,153 @@
+import { flushPromises } from '@vue/test-utils'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { button, makeBackup, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
+
+let app: Mounted | null = null
+afterEach(() => {
+  app?.wrapper.unmount()
+  app = null
+  vi.useRealTimers()
+})
+
+const failed = makeBackup({
+  id: 4,
+  status: 'failed',
+  file_exists: false,
+  size_bytes: null,
+  sha256: null,
+  notes: 'connection lost: (2013) Lost connection',
+  started_at: '2026-11-25T03:00:00Z',
+})
+
+function base() {
+  return mockFetch({
+    'GET /api/targets/1': { body: makeTarget() },
+    'GET /api/targets/1/backups': { body: [makeBackup({ id: 5 }), failed] },
+  })
+}
+
+describe('backups page', () => {
+  it('lists the backups with status, size, trigger and which actions apply', async () => {
+    base()
+    app = await mountApp('/targets/1/backups')
+    const w = app.wrapper
+    expect(w.get('h1').text()).toBe('Backups of "shop"')
+    const ok = w.get('tr[data-backup-id="5"]')
+    expect(ok.text()).toContain('success')
+    expect(ok.text()).toContain('121 KiB')
+    expect(ok.text()).toContain('manual')
+    expect(ok.text()).toContain('3.2 s')
+    expect(button(ok, 'Download').attributes('disabled')).toBeUndefined()
+    expect(button(ok, 'Restore').attributes('disabled')).toBeUndefined()
+    const bad = w.get('tr[data-backup-id="4"]')
+    expect(bad.text()).toContain('failed')
+    expect(button(bad, 'Download').attributes('disabled')).toBeDefined()
+    expect(button(bad, 'Restore').attributes('disabled')).toBeDefined()
+    expect(button(bad, 'Delete').attributes('disabled')).toBeUndefined()
+  })
+
+  it('shows the error of a failed backup in its details', async () => {
+    base()
+    app = await mountApp('/targets/1/backups')
+    await button(app.wrapper.get('tr[data-backup-id="4"]'), 'Details').trigger('click')
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('Error')
+    expect(dialog.text()).toContain('connection lost: (2013) Lost connection')
+    await button(dialog, 'Close').trigger('click')
+    expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
+  })
+
+  it('restores only after the target name is typed, then follows the restore to its end', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const f = base()
+      .on('POST /api/backups/5/restore', {
+        status: 202,
+        body: { id: 2, backup_id: 5, target_id: 1, status: 'running', started_at: '2026-11-26T10:00:00Z', finished_at: null, duration_seconds: null, statements: null, notes: '', progress: { bytes_read: 50, bytes_total: 100, statements: 7 } },
+      })
+      .on('GET /api/restores/2', {
+        body: { id: 2, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:09Z', duration_seconds: 9, statements: 1234, notes: '', progress: null },
+      })
+    app = await mountApp('/targets/1/backups')
+    await button(app.wrapper.get('tr[data-backup-id="5"]'), 'Restore').trigger('click')
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('database "shopdb" on db.lan:3306 will be overwritten')
+    const confirm = button(dialog, 'Restore database')
+    expect(confirm.attributes('disabled')).toBeDefined()
+    await dialog.get('input').setValue('shop')
+    await confirm.trigger('click')
+    await flushPromises()
+    expect(f.callsTo('POST /api/backups/5/restore')[0]!.body).toEqual({ confirm: 'shop' })
+    expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
+    expect(app.wrapper.text()).toContain('Restore running')
+    expect(app.wrapper.get('progress[aria-label="Restore running"]').attributes('value')).toBe('50')
+
+    await vi.advanceTimersByTimeAsync(2000)
+    await flushPromises()
+    expect(f.callsTo('GET /api/restores/2').length).toBeGreaterThan(0)
+    expect(app.wrapper.text()).toContain('Restore of "shop" finished: 1234 statements.')
+    expect(app.wrapper.text()).not.toContain('Restore running')
+  })
+
+  it('tells why the server refused a restore', async () => {
+    base().on('POST /api/backups/5/restore', { status: 409, body: { error: { code: 'conflict', message: 'a backup runs for this target' } } })
+    app = await mountApp('/targets/1/backups')
+    await button(app.wrapper.get('tr[data-backup-id="5"]'), 'Restore').trigger('click')
+    const dialog = app.wrapper.get('[role="dialog"]')
+    await dialog.get('input').setValue('shop')
+    await button(dialog, 'Restore database').trigger('click')
+    await flushPromises()
+    expect(app.wrapper.get('[data-kind="error"]').text()).toContain('shop: a backup runs for this target')
+    expect(app.wrapper.find('[role="dialog"]').exists()).toBe(true) // still open: nothing happened
+  })
+
+  it('deletes a backup after confirmation', async () => {
+    const f = base().on('DELETE /api/backups/4', { status: 204 })
+    app = await mountApp('/targets/1/backups')
+    await button(app.wrapper.get('tr[data-backup-id="4"]'), 'Delete').trigger('click')
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('This cannot be undone.')
+    await button(dialog, 'Delete backup').trigger('click')
+    await flushPromises()
+    expect(f.callsTo('DELETE /api/backups/4')).toHaveLength(1)
+    expect(app.wrapper.find('tr[data-backup-id="4"]').exists()).toBe(false)
+    expect(app.wrapper.text()).toContain('Backup deleted.')
+  })
+
+  it('shows the live progress of a running backup and toasts when it finishes', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    const running = makeBackup({
+      id: 7, status: 'running', finished_at: null, duration_seconds: null, size_bytes: null, sha256: null,
+      progress: { bytes_written: 2048, rows: 1500, table: 'orders', tables_done: 1, tables_total: 4 },
+    })
+    const f = mockFetch({
+      'GET /api/targets/1': { body: makeTarget({ running_job: { kind: 'backup', id: 7 } }) },
+      'GET /api/targets/1/backups': { body: [running] },
+    })
+    app = await mountApp('/targets/1/backups')
+    const row = app.wrapper.get('tr[data-backup-id="7"]')
+    expect(row.get('progress').attributes('value')).toBe('25')
+    expect(row.text()).toContain('1 of 4 tables')
+    expect(row.text()).toContain('now: orders')
+    expect(button(app.wrapper, 'Back up now').attributes('disabled')).toBeDefined()
+
+    f.on('GET /api/targets/1/backups', { body: [makeBackup({ id: 7 })] })
+    await vi.advanceTimersByTimeAsync(2000)
+    await flushPromises()
+    expect(app.wrapper.text()).toContain('Backup of "shop" finished.')
+  })
+
+  it('starts a backup and downloads a file', async () => {
+    const f = base()
+      .on('POST /api/targets/1/backup', { status: 202, body: makeBackup({ id: 8, status: 'running' }) })
+      .on('HEAD /api/backups/5/download', { status: 200 })
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {})
+    app = await mountApp('/targets/1/backups')
+    await button(app.wrapper, 'Back up now').trigger('click')
+    await flushPromises()
+    expect(f.callsTo('POST /api/targets/1/backup')).toHaveLength(1)
+    expect(app.wrapper.text()).toContain('Backup of "shop" started.')
+    await button(app.wrapper.get('tr[data-backup-id="5"]'), 'Download').trigger('click')
+    await flushPromises()
+    expect(app.wrapper.text()).toContain('Download of shop_2026-11-26_03-00-00.sql.gz started.')
+  })
+})

@@ -1,0 +1,85 @@
+import { flushPromises } from '@vue/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { button, makeBackup, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
+
+let app: Mounted | null = null
+afterEach(() => {
+  app?.wrapper.unmount()
+  app = null
+})
+
+function base() {
+  return mockFetch({
+    'GET /api/targets': { body: [makeTarget({ id: 1, name: 'shop' }), makeTarget({ id: 2, name: 'crm', schedule_time: null })] },
+    'GET /api/jobs': { body: [] },
+  })
+}
+
+describe('targets page', () => {
+  it('lists the targets with their actions', async () => {
+    base()
+    app = await mountApp('/targets')
+    const rows = app.wrapper.findAll('tbody tr')
+    expect(rows.map((r) => r.attributes('data-target'))).toEqual(['crm', 'shop'])
+    const shop = app.wrapper.get('tr[data-target="shop"]')
+    expect(shop.text()).toContain('daily 03:00')
+    expect(shop.text()).toContain('shopdb @ db.lan:3306')
+    const links = shop.findAll('a').map((a) => [a.text(), a.attributes('href')])
+    expect(links).toContainEqual(['Edit', '/targets/1/edit'])
+    expect(links).toContainEqual(['Backups', '/targets/1/backups'])
+    expect(app.wrapper.get('tr[data-target="crm"]').text()).toContain('no schedule')
+  })
+
+  it('starts a backup from the row', async () => {
+    const f = base().on('POST /api/targets/1/backup', { status: 202, body: makeBackup({ status: 'running' }) })
+    app = await mountApp('/targets')
+    await button(app.wrapper.get('tr[data-target="shop"]'), 'Back up now').trigger('click')
+    await flushPromises()
+    expect(f.callsTo('POST /api/targets/1/backup')).toHaveLength(1)
+    expect(app.wrapper.text()).toContain('Backup of "shop" started.')
+  })
+
+  it('deletes a target with its backups only after the box is ticked', async () => {
+    const f = base()
+      .on('GET /api/targets/1/backups', { body: [makeBackup({ id: 5 }), makeBackup({ id: 6 })] })
+      .on('DELETE /api/targets/1', { status: 204 })
+    app = await mountApp('/targets')
+    await button(app.wrapper.get('tr[data-target="shop"]'), 'Delete').trigger('click')
+    await flushPromises()
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('Delete target "shop"?')
+    expect(dialog.text()).toContain('Also delete its 2 backup file(s)')
+    const confirm = button(dialog, 'Delete target')
+    expect(confirm.attributes('disabled')).toBeDefined()
+    await dialog.get('input[type="checkbox"]').setValue(true)
+    expect(dialog.text()).toContain('This cannot be undone.')
+    await confirm.trigger('click')
+    await flushPromises()
+    expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/1?with_backups=true')).toBe(true)
+    expect(app.wrapper.find('tr[data-target="shop"]').exists()).toBe(false)
+    expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
+    expect(app.wrapper.text()).toContain('Target "shop" deleted.')
+  })
+
+  it('deletes a target without backups straight away and reports a refusal', async () => {
+    const f = base()
+      .on('GET /api/targets/2/backups', { body: [] })
+      .on('DELETE /api/targets/2', { status: 409, body: { error: { code: 'conflict', message: 'a job is running' } } })
+    app = await mountApp('/targets')
+    await button(app.wrapper.get('tr[data-target="crm"]'), 'Delete').trigger('click')
+    await flushPromises()
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.find('input[type="checkbox"]').exists()).toBe(false)
+    await button(dialog, 'Delete target').trigger('click')
+    await flushPromises()
+    expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/2')).toBe(true)
+    expect(app.wrapper.get('[role="alert"]').text()).toContain('crm: a job is running')
+    expect(app.wrapper.find('[role="dialog"]').exists()).toBe(true)
+  })
+
+  it('shows the empty state', async () => {
+    mockFetch({ 'GET /api/targets': { body: [] }, 'GET /api/jobs': { body: [] } })
+    app = await mountApp('/targets')
+    expect(app.wrapper.text()).toContain('No targets yet.')
+  })
+})
