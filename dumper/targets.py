@@ -15,7 +15,7 @@ from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
 from dumper.errors import DecryptionError, InvalidInput
 from dumper.store import Store, Target, TargetFields
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 ALLOWED_FIELDS = frozenset(
     {
         "name",
@@ -94,7 +94,7 @@ def validate_target(
         errors["password"] = "must be a string"  # noqa: S105 (a message)
 
     schedule = data.get("schedule_time")
-    if schedule is not None and not (isinstance(schedule, str) and _HHMM.match(schedule)):
+    if schedule is not None and not (isinstance(schedule, str) and _HHMM.fullmatch(schedule)):
         errors["schedule_time"] = "must be HH:MM between 00:00 and 23:59, or null"
 
     retention = data.get("retention_days", 0)

@@ -449,3 +449,48 @@ def test_safe_name() -> None:
     assert safe_name("../../etc/passwd") == "etc_passwd"
     assert safe_name("Mein Shop: prod (ä)") == "Mein_Shop_prod"
     assert safe_name("...") == "target"
+
+
+def test_restore_of_a_damaged_file_fails_before_touching_the_database(
+    make_harness: Callable[..., Harness], scratch_db: ConnParams
+) -> None:
+    fill(scratch_db, tables=1, rows=10)
+    h = make_harness()
+    tid = h.add_target(scratch_db, "r")
+    b = h.backup_and_wait(tid)
+    path = h.backup_dir / b.file_path
+    path.write_bytes(path.read_bytes()[:-20])  # truncated after the backup was made
+    conn = connect(scratch_db, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute("DELETE FROM t0 WHERE id < 5")
+    conn.close()
+    r = h.runner.start_restore(b.id)
+    assert h.runner.wait("restore", r.id, 60)
+    got = h.store.get_restore(r.id)
+    assert got is not None and got.status == "failed" and got.notes
+    assert not got.statements
+    assert count_rows(scratch_db, "t0") == 5  # nothing ran
+
+
+def test_restore_into_a_missing_database_fails_with_the_reason(
+    make_harness: Callable[..., Harness], scratch_db: ConnParams
+) -> None:
+    fill(scratch_db, tables=1, rows=3)
+    h = make_harness()
+    tid = h.add_target(scratch_db, "r")
+    b = h.backup_and_wait(tid)
+    h.targets.update(
+        tid,
+        {
+            "name": "r",
+            "host": scratch_db.host,
+            "port": scratch_db.port,
+            "dbname": "no_such_db_for_restore",
+            "user": scratch_db.user,
+        },
+    )
+    r = h.runner.start_restore(b.id)
+    assert h.runner.wait("restore", r.id, 60)
+    got = h.store.get_restore(r.id)
+    assert got is not None and got.status == "failed"
+    assert "no_such_db_for_restore" in got.notes

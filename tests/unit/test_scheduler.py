@@ -221,3 +221,65 @@ def test_next_run_at() -> None:
     assert next_run_at("03:00", at(3, 0)) == at(3, 0, day=1)
     assert next_run_at("03:00", at(23, 0)) == at(3, 0, day=1)
     assert next_run_at("00:00", at(23, 59, 59)) == at(0, 0, day=1)
+
+
+def test_a_start_error_is_logged_and_not_retried(store: Store) -> None:
+    t = add(store, "a", "04:00")
+    sched, clock, runner = make(store, at(3, 59))
+    sched.tick()
+
+    def broken(target_id: int, *, trigger: str = "manual") -> None:
+        raise RuntimeError("disk on fire")
+
+    runner.start_backup = broken  # type: ignore[method-assign]
+    clock.set(at(4, 0))
+    assert sched.tick() == []
+    clock.set(at(4, 1))
+    assert sched.tick() == []
+    assert store.last_slot(t) == "2026-11-26T04:00"
+
+
+def test_a_busy_target_deleted_before_it_frees_up_is_dropped(store: Store) -> None:
+    t = add(store, "a", "04:00")
+    sched, clock, runner = make(store, at(3, 59))
+    sched.tick()
+    runner.busy.add(t)
+    clock.set(at(4, 0))
+    sched.tick()
+    store.delete_target(t)
+    runner.busy.clear()
+    clock.set(at(4, 1))
+    assert sched.tick() == []
+    assert runner.calls == []
+
+
+def test_a_busy_slot_gives_way_to_the_next_days_slot(store: Store) -> None:
+    t = add(store, "a", "04:00")
+    sched, clock, runner = make(store, at(3, 59))
+    sched.tick()
+    runner.busy.add(t)
+    for day in (0, 1):
+        clock.set(at(4, 0, day=day))
+        sched.tick()
+    runner.busy.clear()
+    clock.set(at(4, 1, day=1))
+    assert sched.tick() == [t]
+    assert len(runner.calls) == 1
+    assert store.last_slot(t) == "2026-11-27T04:00"
+
+
+def test_a_failing_tick_does_not_end_the_loop(store: Store) -> None:
+    clock = FakeClock(at(3, 0))
+    stop = threading.Event()
+    sched = Scheduler(clock, store, RecordingRunner(clock))
+    rounds = []
+
+    def failing_tick() -> list[int]:
+        rounds.append(clock.now())
+        if len(rounds) >= 3:
+            stop.set()
+        raise RuntimeError("boom")
+
+    sched.tick = failing_tick  # type: ignore[method-assign]
+    sched.run(stop)
+    assert len(rounds) == 3

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dumper.clock import FakeClock
 from dumper.crypto import Cipher
@@ -65,6 +67,8 @@ def test_valid_input_maps_every_field() -> None:
         ("schedule_time", "24:00"),
         ("schedule_time", "3:00"),
         ("schedule_time", "03:60"),
+        ("schedule_time", "03:00\n"),
+        ("schedule_time", "03:00:00"),
         ("schedule_time", 300),
         ("retention_days", -1),
         ("retention_days", 3651),
@@ -158,3 +162,35 @@ def test_password_from_another_key_is_reported_and_fixed_by_entering_it_again(
     fixed = other.update(t.id, with_(password="pw"))
     assert other.password_error(fixed) is None
     assert other.password(fixed) == "pw"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=5,
+)
+
+
+@given(json_values)
+def test_any_json_value_for_port_is_accepted_only_as_an_int_in_range(value: Any) -> None:
+    valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+    try:
+        got = validate_target(with_(port=value))
+    except InvalidInput as exc:
+        assert not valid
+        assert set(exc.fields) == {"port"}
+    else:
+        assert valid and got.fields.port == value
+
+
+@given(json_values)
+def test_any_json_value_for_schedule_time_is_accepted_only_as_hh_mm_or_null(value: Any) -> None:
+    try:
+        got = validate_target(with_(schedule_time=value))
+    except InvalidInput as exc:
+        assert set(exc.fields) == {"schedule_time"}
+    else:
+        assert value is None or (
+            isinstance(value, str) and int(value[:2]) < 24 and int(value[3:]) < 60
+        )
+        assert got.fields.schedule_time == value
