@@ -348,9 +348,33 @@ def _cmd_targets(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
+# -- serve --------------------------------------------------------------------------------------
+
+
+def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the web UI, the REST API and the scheduler",
+        description="Serve the UI and the REST API on APP_HOST:APP_PORT and run scheduled "
+        "backups until SIGTERM or SIGINT. Settings come from the environment (see README).",
+    )
+    p.set_defaults(handler=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper import log
+    from dumper.config import load_config
+    from dumper.http.server import run
+
+    config = load_config(ctx.env)  # ConfigError: one line, non-zero exit, nothing served
+    log.setup(config.log_level)
+    return run(config)
+
+
 # -- the table and the entry point -----------------------------------------------------------
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
+    _add_serve,
     _add_dump,
     _add_restore,
     _add_verify,

@@ -115,7 +115,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "started_at": _TIME,
             "finished_at": _NTIME,
             "duration_seconds": {"type": ["number", "null"]},
-            "file_name": {"type": "string"},
+            "file_name": _NSTR,
             "file_exists": {"type": "boolean"},
             "size_bytes": _NINT,
             "sha256": _NSTR,

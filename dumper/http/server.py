@@ -5,6 +5,7 @@ Also builds the dispatcher from a Config and an App, and serves until a stop eve
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dumper.config import Config
+from dumper.errors import ConfigError
 from dumper.http.auth import BasicAuth
 from dumper.http.dispatch import Dispatcher
 from dumper.http.handlers import AppFacade, build_router
@@ -83,8 +85,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
         finally:
             response.close()
-        # Path only: never the query, headers or body, which could carry secrets.
-        log.info(
+        # Path only: never the query, headers or body, which could carry secrets. Successful
+        # reads (UI polling, health checks) go to DEBUG so the log shows what changed things.
+        quiet = self.command in ("GET", "HEAD") and response.status < 400
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
             '%s "%s %s" %d %d %.1fms',
             self.client_address[0],
             self.command,
@@ -219,3 +224,42 @@ def install_signal_handlers(stop: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+# docker stop waits 10 s before SIGKILL: leave time to record cut-off jobs as failed.
+STOP_TIMEOUT = 8.0
+
+
+def run(config: Config, *, stop: threading.Event | None = None) -> int:
+    """`dumper serve`: build and start the App, serve until SIGTERM/SIGINT (or `stop`), stop."""
+    from dumper.app import App
+
+    stop = stop if stop is not None else threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        install_signal_handlers(stop)
+    app = App.build(config)
+    try:
+        # Bind before starting jobs, so a busy port fails fast with nothing running.
+        server = make_server(
+            build_dispatcher(app, config), config.app_host, config.app_port, config.max_body_bytes
+        )
+    except OSError as exc:
+        app.stop(timeout=0)
+        where = f"{config.app_host}:{config.app_port}"
+        raise ConfigError(
+            f"cannot listen on {where}: {exc.strerror or exc} (check APP_HOST and APP_PORT)",
+            fields={"APP_PORT": str(exc.strerror or exc)},
+        ) from None
+    app.start()
+    host, port = server.server_address[:2]
+    try:
+        serve_until(
+            server,
+            stop,
+            on_ready=lambda: log.info("dumper serving on http://%s:%s", host, port),
+        )
+    finally:
+        log.info("stopped accepting; giving running jobs up to %.0f s", STOP_TIMEOUT)
+        app.stop(timeout=STOP_TIMEOUT)
+        log.info("dumper stopped")
+    return 0

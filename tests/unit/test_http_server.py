@@ -141,7 +141,7 @@ def test_unknown_api_path_and_wrong_method_over_the_socket(server: DumperHTTPSer
 def test_request_log_has_no_secrets(
     server: DumperHTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="dumper")
+    caplog.set_level(logging.DEBUG, logger="dumper")
     _request(
         server,
         "POST",
