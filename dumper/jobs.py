@@ -305,8 +305,10 @@ class JobRunner:
             target = self.store.require_target(job.target_id)
             params = self.targets.conn_params(target)
             self.backup_dir.mkdir(parents=True, exist_ok=True)
+            # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
+            compress = path.name.endswith(".gz")
             result = self.engine.dump(
-                params, path, compress=target.auto_compress, progress=job.report, cancel=job.cancel
+                params, path, compress=compress, progress=job.report, cancel=job.cancel
             )
             self._check_dump(params, path, result)
         except Cancelled:

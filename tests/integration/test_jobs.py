@@ -494,3 +494,30 @@ def test_restore_into_a_missing_database_fails_with_the_reason(
     got = h.store.get_restore(r.id)
     assert got is not None and got.status == "failed"
     assert "no_such_db_for_restore" in got.notes
+
+
+def test_an_edit_while_queued_does_not_change_the_files_format(
+    make_harness: Callable[..., Harness], scratch_db: ConnParams
+) -> None:
+    fill(scratch_db, tables=1, rows=3)
+    gate = Gate()
+    h = make_harness(engine=gate.engine())
+    tid = h.add_target(scratch_db, "fmt")
+    row = h.runner.start_backup(tid)
+    assert gate.entered.acquire(timeout=10)
+    h.targets.update(
+        tid,
+        {
+            "name": "fmt",
+            "host": scratch_db.host,
+            "port": scratch_db.port,
+            "dbname": scratch_db.database,
+            "user": scratch_db.user,
+            "auto_compress": False,
+        },
+    )
+    gate.open.set()
+    assert h.runner.wait("backup", row.id, 30)
+    done = h.store.get_backup(row.id)
+    assert done is not None and done.status == "success" and done.file_path.endswith(".sql.gz")
+    assert verify_file(h.backup_dir / done.file_path).compressed is True
