@@ -12,6 +12,7 @@ export default defineConfig({
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
+  publicDir: 'static',
   build: {
     outDir: fileURLToPath(new URL('../public', import.meta.url)),
     emptyOutDir: true,

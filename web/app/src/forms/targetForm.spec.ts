@@ -25,6 +25,14 @@ describe('target form validation (mirrors the server rules)', () => {
     expect(issues.comment).toEqual({ key: 'validation.maxLength', params: { max: 1000 } })
   })
 
+  it('limits host and user to 255 characters and refuses control characters except in the comment', () => {
+    expect(validateTarget(valid({ host: 'h'.repeat(255), user: 'u'.repeat(255) }))).toEqual({})
+    expect(validateTarget(valid({ host: 'h'.repeat(256) })).host?.key).toBe('validation.maxLength')
+    expect(validateTarget(valid({ user: 'u'.repeat(256) })).user?.key).toBe('validation.maxLength')
+    expect(validateTarget(valid({ name: 'sh\top' })).name?.key).toBe('validation.control')
+    expect(validateTarget(valid({ comment: 'line 1\nline 2' })).comment).toBeUndefined()
+  })
+
   it('counts characters, not UTF-16 units', () => {
     expect(validateTarget(valid({ name: '😀'.repeat(64) }))).toEqual({})
   })

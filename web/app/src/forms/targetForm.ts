@@ -28,6 +28,8 @@ export type FieldIssues = Partial<Record<FieldName, Issue>>
 export const LIMITS = {
   name: 64,
   dbname: 64,
+  host: 255,
+  user: 255,
   comment: 1000,
   port: [1, 65535],
   retention: [0, 3650],
@@ -76,9 +78,13 @@ function intIssue(value: string, [min, max]: readonly [number, number]): Issue |
   return undefined
 }
 
-function textIssue(value: string, max: number | null, required: boolean): Issue | undefined {
+const CONTROL = /[\u0000-\u001f]/
+
+/** Length in code points, as the server (Python len) counts it. */
+function textIssue(value: string, max: number, required: boolean, controlOk = false): Issue | undefined {
   if (required && value.trim() === '') return { key: 'validation.required' }
-  if (max !== null && [...value].length > max) return { key: 'validation.maxLength', params: { max } }
+  if ([...value].length > max) return { key: 'validation.maxLength', params: { max } }
+  if (!controlOk && CONTROL.test(value)) return { key: 'validation.control' }
   return undefined
 }
 
@@ -89,11 +95,11 @@ export function validateTarget(s: TargetFormState): FieldIssues {
     if (issue) issues[field] = issue
   }
   set('name', textIssue(s.name, LIMITS.name, true))
-  set('host', textIssue(s.host, null, true))
+  set('host', textIssue(s.host, LIMITS.host, true))
   set('port', intIssue(s.port, LIMITS.port))
   set('dbname', textIssue(s.dbname, LIMITS.dbname, true))
-  set('user', textIssue(s.user, null, true))
-  set('comment', textIssue(s.comment, LIMITS.comment, false))
+  set('user', textIssue(s.user, LIMITS.user, true))
+  set('comment', textIssue(s.comment, LIMITS.comment, false, true))
   if (s.scheduleEnabled && !isValidHHMM(s.schedule_time)) set('schedule_time', { key: 'validation.time' })
   set('retention_days', intIssue(s.retention_days, LIMITS.retention))
   return issues

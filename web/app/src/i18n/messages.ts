@@ -118,6 +118,7 @@ export const en = {
   'validation.integer': 'Must be a whole number.',
   'validation.range': 'Must be between {min} and {max}.',
   'validation.time': 'Use HH:MM between 00:00 and 23:59.',
+  'validation.control': 'Must not contain control characters.',
 
   'backups.title': 'Backups of "{name}"',
   'backups.empty': 'No backups yet.',
@@ -177,7 +178,7 @@ export const en = {
   'settings.config': 'Effective configuration',
   'settings.configHelp': 'Set through environment variables; read-only here.',
   'settings.unknownFiles': 'Unknown files in the backup folder',
-  'settings.unknownFilesHelp': 'Files dumper did not create or no longer tracks. They are never deleted automatically.',
+  'settings.unknownFilesHelp': 'Files in the backup folder that dumper does not track (rotation leaves them alone).',
   'settings.noUnknownFiles': 'None.',
   'settings.col.name': 'Name',
   'settings.col.size': 'Size',
@@ -321,6 +322,7 @@ export const de: Messages = {
   'validation.integer': 'Muss eine ganze Zahl sein.',
   'validation.range': 'Muss zwischen {min} und {max} liegen.',
   'validation.time': 'Format HH:MM zwischen 00:00 und 23:59.',
+  'validation.control': 'Darf keine Steuerzeichen enthalten.',
 
   'backups.title': 'Backups von „{name}“',
   'backups.empty': 'Noch keine Backups.',
@@ -382,7 +384,7 @@ export const de: Messages = {
   'settings.configHelp': 'Wird über Umgebungsvariablen gesetzt; hier nur lesbar.',
   'settings.unknownFiles': 'Unbekannte Dateien im Backup-Ordner',
   'settings.unknownFilesHelp':
-    'Dateien, die dumper nicht angelegt hat oder nicht mehr kennt. Sie werden nie automatisch gelöscht.',
+    'Dateien im Backup-Ordner, die dumper nicht verwaltet (die Aufbewahrung lässt sie unberührt).',
   'settings.noUnknownFiles': 'Keine.',
   'settings.col.name': 'Name',
   'settings.col.size': 'Größe',
