@@ -345,6 +345,8 @@ class App:
 
     def start_backup(self, target_id: int, *, trigger: str = "manual") -> BackupView:
         """Start a backup now; Conflict while a job runs, DecryptionError for a lost password."""
+        if trigger not in ("manual", "scheduled"):
+            raise InvalidInput("trigger must be manual or scheduled", fields={"trigger": "invalid"})
         target = self.store.require_target(target_id)
         self.targets.password(target)  # a manual backup fails fast on an unreadable password
         return self._backup_view(self.runner.start_backup(target_id, trigger=trigger))

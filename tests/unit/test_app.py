@@ -258,6 +258,15 @@ def test_test_connection_validates_input_and_reports_unreachable_server(app: App
     assert "pw-123-secret" not in report.message
 
 
+def test_start_backup_checks_target_and_trigger(app: App) -> None:
+    with pytest.raises(NotFound):
+        app.start_backup(999)
+    t = app.create_target(TARGET)
+    with pytest.raises(InvalidInput):
+        app.start_backup(t.id, trigger="cron")
+    assert app.list_backups(t.id) == []
+
+
 def test_cancel_job_of_nothing_is_not_found(app: App) -> None:
     with pytest.raises(NotFound):
         app.cancel_job("backup", 1)
