@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,16 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(argv, env=env, stdout=out, stderr=err, stdout_bytes=io.BytesIO())
     return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logger() -> Iterator[None]:
+    # the CLI sets up dumper's logger as a process would; give the next tests theirs back
+    logger = logging.getLogger("dumper")
+    level, handlers = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
 
 
 @pytest.fixture
