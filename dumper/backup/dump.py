@@ -20,10 +20,12 @@ from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.sink import DEFAULT_LEVEL, Sink, atomic_file
 from dumper.backup.values import (
+    INTEGER_TYPES,
     KEYSET_TYPES,
     Column,
     chunk_literal_expr,
     empty_literal,
+    escape_cr,
     key_literal_expr,
     literal_expr,
     quote_ident,
@@ -39,7 +41,7 @@ log = get_logger("dump")
 _CONNECTION_ERRNOS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2014, 2055})
 _NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
 _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
-_TOO_BIG = b"\xff"  # stands for a row the server could not build; never valid in UTF-8 output
+_TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
 _FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO"
 
 
@@ -165,12 +167,13 @@ def _text(value: bytes | None) -> str:
 
 
 def _marked(row: str) -> str:
-    """The row expression, or the invalid-UTF-8 marker where the server could not build it.
+    """The row expression, or a NUL byte where the server could not build it.
 
-    CONCAT yields NULL (and GROUP_CONCAT then skips the row) when a row exceeds
-    max_allowed_packet; the binary cast keeps the marker from being converted to text.
+    CONCAT yields NULL (and GROUP_CONCAT would skip the row) when a row exceeds
+    max_allowed_packet. A raw NUL never occurs in our literals (QUOTE writes it as \\0), and a
+    text marker keeps GROUP_CONCAT's work table in memory (a binary one goes to disk).
     """
-    return f"IFNULL(CAST({row} AS BINARY),X'FF')"
+    return f"IFNULL({row},'\\0')"
 
 
 def _comment(name: str) -> str:
@@ -519,7 +522,10 @@ class _Dumper:
             return
         self._write(f"\n--\n-- Data for table {_comment(table.name)}\n--\n\n")
         if table.key is not None:
-            self._dump_rows_keyset(table, table.key)
+            if len(table.key) == 1 and table.key[0].data_type in INTEGER_TYPES - {"year"}:
+                self._dump_rows_int_ranges(table, table.key[0])
+            else:
+                self._dump_rows_keyset(table, table.key)
         else:
             self._dump_rows_streaming(table)
 
@@ -530,6 +536,51 @@ class _Dumper:
     def _count(self, table: _Table, n: int) -> None:
         self.rows += n
         self.table_rows[table.name] += n
+
+    def _fetch_range(self, table: _Table, rexpr: str, cond: str) -> tuple[int, bytes, bool]:
+        """Rows matching `cond` as one batch: (rows, literals, whether to retry with fewer)."""
+        res = self._one(
+            f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
+            f" FROM {table.ident} WHERE {cond}"
+        )
+        assert res is not None
+        count, data = int(res[0]), res[1] or b""
+        truncated = len(data) >= self.concat_max - 8 or _TOO_BIG in data
+        return count, data, truncated or (count > 1 and len(data) > 2 * self.batch_bytes)
+
+    def _dump_rows_int_ranges(self, table: _Table, key: Column) -> None:
+        """Integer key: batches are ranges of key values sized by the bytes the last one gave.
+
+        Needs no query to find where a batch ends; gaps in the key only widen the next range.
+        """
+        prefix = self._insert_prefix(table)
+        rexpr = row_expr(table.insert_columns)
+        bounds = self._one(f"SELECT MIN({key.ident}), MAX({key.ident}) FROM {table.ident}")
+        if bounds is None or bounds[0] is None:
+            return
+        lo, hi = int(bounds[0]), int(bounds[1])
+        guess = 2 * table.avg_row_length + 32  # hex doubles binary data
+        step = max(1, min(50_000, self.batch_bytes // guess))
+        after = lo - 1
+        while after < hi:
+            self._check_cancel()
+            upto = min(after + step, hi)
+            cond = f"{key.ident} > {after} AND {key.ident} <= {upto}"
+            count, data, retry = self._fetch_range(table, rexpr, cond)
+            if retry and upto - after > 1:
+                step = max(1, min(step // 2, step * self.batch_bytes // max(len(data), 1)))
+                continue
+            if retry:  # a single key value: one row too large for a statement
+                self._dump_split_row(table, [key], [str(upto)], prefix)
+                self._count(table, 1)
+            elif count:
+                self.sink.write(prefix + escape_cr(data) + b";\n")
+                self._count(table, count)
+                step = max(1, min(step * 4, step * self.batch_bytes // max(len(data), 1)))
+            else:
+                step *= 4
+            after = upto
+            self._report()
 
     def _dump_rows_keyset(self, table: _Table, key: list[Column]) -> None:
         prefix = self._insert_prefix(table)
@@ -549,14 +600,8 @@ class _Dumper:
             )
             upto = None if bound_row is None else [_text(v) for v in bound_row]
             cond = keyset_condition(key_idents, after, upto)
-            res = self._one(
-                f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
-                f" FROM {table.ident} WHERE {cond}"
-            )
-            assert res is not None
-            count, data = int(res[0]), res[1] or b""
-            truncated = len(data) >= self.concat_max - 8 or _TOO_BIG in data
-            if truncated or (count > 1 and len(data) > 2 * self.batch_bytes):
+            count, data, retry = self._fetch_range(table, rexpr, cond)
+            if retry:
                 if n > 1:
                     # fewer rows: proportional to what came back, at least halved
                     n = max(1, min(n // 2, n * self.batch_bytes // max(len(data), 1)))
@@ -565,7 +610,7 @@ class _Dumper:
                 self._dump_split_row(table, key, upto, prefix)
                 self._count(table, 1)
             elif count:
-                self.sink.write(prefix + data + b";\n")
+                self.sink.write(prefix + escape_cr(data) + b";\n")
                 self._count(table, count)
                 n = max(1, min(n * 4, 1_000_000, self.batch_bytes * count // max(len(data), 1)))
             self._report()
@@ -604,7 +649,7 @@ class _Dumper:
                 self._flush_batch(table, prefix, batch)
 
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
-        self.sink.write(prefix + b",".join(batch) + b";\n")
+        self.sink.write(prefix + escape_cr(b",".join(batch)) + b";\n")
         self._count(table, len(batch))
         self._report()
 
@@ -636,7 +681,7 @@ class _Dumper:
         joined = ",',',".join(exprs)
         row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.ident} WHERE {where}")
         assert row is not None and row[0] is not None
-        self.sink.write(prefix + row[0] + b";\n")
+        self.sink.write(prefix + escape_cr(row[0]) + b";\n")
         keep = "".join(
             f", {quote_ident(name)} = {quote_ident(name)}" for name in sorted(table.on_update)
         )
@@ -653,7 +698,7 @@ class _Dumper:
                 chunk = self._one(f"SELECT {expr} FROM {table.ident} WHERE {where}")
                 assert chunk is not None
                 self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
-                self.sink.write(chunk[0])
+                self.sink.write(escape_cr(chunk[0]))
                 self._write(f"){keep} WHERE {where};\n")
 
     # -- views, routines, triggers, events --------------------------------------------------

@@ -101,9 +101,18 @@ def _hex_literal(col: Column, value: str) -> str:
 
 
 def _quote_text(value: str) -> str:
-    # QUOTE leaves CR as is, and the mysql/mariadb client drops a CR before a newline
-    # even inside a string; written as \r it survives any loader
-    return f"REPLACE(QUOTE({value}),'\\r','\\\\r')"
+    # QUOTE leaves CR as is, and the mysql/mariadb client drops a CR before a newline even
+    # inside a string: the caller escapes CR in the whole batch (see escape_cr)
+    return f"QUOTE({value})"
+
+
+def escape_cr(literals: bytes) -> bytes:
+    """Write every CR of server-made literals as the escape \\r.
+
+    Only QUOTE()d strings can hold a CR (hex, numbers and dates cannot, and no UTF-8 sequence
+    contains the byte 0x0D), and inside them a backslash escape is read back as CR.
+    """
+    return literals.replace(b"\r", b"\\r") if b"\r" in literals else literals
 
 
 def literal_expr(col: Column) -> str:
