@@ -28,8 +28,9 @@ log = get_logger("restore")
 
 READ_SIZE = 1 << 18  # bytes read from the file at a time
 PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
-TAIL_KEEP = 8 << 20  # bytes of the end kept to find the completion marker and manifest
-QUEUE_ITEMS = 16  # pieces of split statements the producer may run ahead
+TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
+TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
+QUEUE_ITEMS = 8  # pieces of split statements the producer may run ahead
 BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
 BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
 PREVIEW_CHARS = 200
@@ -179,18 +180,27 @@ def verify_file(path: Path) -> VerifyResult:
         size = path.stat().st_size
         compressed = _is_gzip(path)
         head = b""
-        tail: collections.deque[bytes] = collections.deque()
-        kept = 0
+        tail: collections.deque[tuple[bytes, int]] = collections.deque()
+        kept = newlines = 0
         sql_bytes = 0
         with path.open("rb") as f:
             for piece in _sql_pieces(f, compressed, lambda n: None):
                 sql_bytes += len(piece)
                 if len(head) < 4096:
                     head += piece[: 4096 - len(head)]
-                tail.append(piece)
+                count = piece.count(b"\n")
+                tail.append((piece, count))
                 kept += len(piece)
-                while kept - len(tail[0]) >= TAIL_KEEP:
-                    kept -= len(tail.popleft())
+                newlines += count
+                # Keep enough of the end to hold its last two whole lines (three newlines).
+                while len(tail) > 1:
+                    rest = kept - len(tail[0][0])
+                    enough = rest >= TAIL_KEEP and newlines - tail[0][1] >= 3
+                    if not (enough or rest >= TAIL_MAX):
+                        break
+                    first, first_count = tail.popleft()
+                    kept -= len(first)
+                    newlines -= first_count
     except OSError as exc:
         raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
     if path.name.endswith(".gz") and not compressed:
@@ -198,7 +208,7 @@ def verify_file(path: Path) -> VerifyResult:
     if sql_bytes == 0:
         raise BackupCorrupt("the file is empty: no SQL at all")
     producer = _producer_of(head)
-    completed_at, table_rows = _check_end(producer, b"".join(tail))
+    completed_at, table_rows = _check_end(producer, b"".join(piece for piece, _ in tail))
     return VerifyResult(
         compressed=compressed,
         size_bytes=size,

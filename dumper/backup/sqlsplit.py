@@ -176,7 +176,8 @@ class StatementSplitter:
             self._pos = end
             if not buf.startswith(self._delimiter, end):
                 return
-            sql = bytes(buf[self._stmt_start : end])
+            with memoryview(buf) as view:  # one copy, not two
+                sql = bytes(view[self._stmt_start : end])
             if len(sql) and sql[-1:] in b" \t\r\n\f\v":
                 sql = _TRAILING_SPACE.sub(b"", sql)
             if sql:
