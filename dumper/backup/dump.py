@@ -128,6 +128,7 @@ def dump_to_stream(
         dumper = _Dumper(conn, sink, params.database, opts, progress, cancel)
         result = dumper.run()
         sink.close()
+        dumper.report()  # the final call: every byte is written now
     except BaseException:
         sink.abort()
         raise
@@ -275,7 +276,7 @@ class _Dumper:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("dump cancelled")
 
-    def _report(self) -> None:
+    def report(self) -> None:
         if self.progress_fn is not None:
             self.progress_fn(
                 DumpProgress(
@@ -290,6 +291,7 @@ class _Dumper:
     # -- the dump ---------------------------------------------------------------------------
 
     def run(self) -> DumpResult:
+        self._check_cancel()
         started = self.opts.clock()
         with self._guard("starting the snapshot"):
             version, snapshot_note = self._start_session()
@@ -297,7 +299,7 @@ class _Dumper:
             tables, views, sequences = self._list_tables()
         self.tables_total = len(tables)
         self._write_header(version, started, snapshot_note)
-        self._report()
+        self.report()
         for seq in sequences:
             self._check_cancel()
             with self._guard(f"dumping sequence {seq}"):
@@ -308,7 +310,7 @@ class _Dumper:
             with self._guard(f"dumping table {table.name}"):
                 self._dump_table(table)
             self.tables_done += 1
-            self._report()
+            self.report()
         self.current = None
         # routines before views (a view may call a function), triggers after all data
         with self._guard("dumping routines"):
@@ -319,10 +321,10 @@ class _Dumper:
             self._dump_triggers()
         with self._guard("dumping events"):
             self._dump_events()
+        self._check_cancel()
         with self._guard("ending the snapshot"):
             self.conn.commit()
         self._write_footer()
-        self._report()
         return DumpResult(
             path=None,
             size_bytes=0,
@@ -580,7 +582,7 @@ class _Dumper:
             else:
                 step *= 4
             after = upto
-            self._report()
+            self.report()
 
     def _dump_rows_keyset(self, table: _Table, key: list[Column]) -> None:
         prefix = self._insert_prefix(table)
@@ -613,7 +615,7 @@ class _Dumper:
                 self.sink.write(prefix + escape_cr(data) + b";\n")
                 self._count(table, count)
                 n = max(1, min(n * 4, 1_000_000, self.batch_bytes * count // max(len(data), 1)))
-            self._report()
+            self.report()
             if upto is None:
                 return
             after = upto
@@ -651,7 +653,7 @@ class _Dumper:
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
         self.sink.write(prefix + escape_cr(b",".join(batch)) + b";\n")
         self._count(table, len(batch))
-        self._report()
+        self.report()
 
     def _dump_split_row(
         self, table: _Table, key: list[Column], keyvals: list[str], prefix: bytes

@@ -82,7 +82,8 @@ class Sink:
             self._emit(chunk)
             return
         self._pending.append(self._pool.submit(gzip_member, chunk, self._level))
-        while len(self._pending) > self._max_pending:
+        # block only when too much is in flight; write whatever is already done (in order)
+        while self._pending and (len(self._pending) > self._max_pending or self._pending[0].done()):
             self._emit(self._pending.popleft().result())
 
     def _emit(self, data: bytes) -> None:
