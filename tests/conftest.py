@@ -1,4 +1,4 @@
-"""Shared fixtures: a real MariaDB/MySQL (from DUMPER_TEST_DSN), scratch databases, private servers."""
+"""Shared fixtures: a real MariaDB/MySQL (DUMPER_TEST_DSN), scratch databases, private servers."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ class PrivateServer:
 
     @property
     def params(self) -> ConnParams:
-        return ConnParams(host="127.0.0.1", port=self.port, user="root", password="", database="test")
+        return ConnParams(
+            host="127.0.0.1", port=self.port, user="root", password="", database="test"
+        )
 
     def start(self) -> None:
         if not self.datadir.exists():

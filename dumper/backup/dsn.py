@@ -102,10 +102,15 @@ def connect(params: ConnParams, **extra: Any) -> Any:
         raise ConnectionFailed(
             f"cannot connect to {params.safe_url()}: {_mysql_message(exc)}"
         ) from exc
+    except UnicodeError:
+        # socket's IDNA step refuses some host names (a label over 63 characters, odd characters)
+        raise ConnectionFailed(
+            f"cannot connect to {params.safe_url()}: invalid host name"
+        ) from None
 
 
 def _mysql_message(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
     if len(args) >= 2:
         return f"({args[0]}) {args[1]}"
     return str(exc) or type(exc).__name__

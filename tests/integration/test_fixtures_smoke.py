@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pymysql
 import pytest
 
 from dumper.backup.dsn import connect
@@ -25,5 +26,5 @@ def test_private_server_dies_when_killed(private_mariadb: PrivateServer):
         cur.execute("SELECT 1")
         assert cur.fetchone()[0] == 1
     private_mariadb.kill()
-    with pytest.raises(Exception), conn.cursor() as cur:
+    with pytest.raises(pymysql.err.OperationalError), conn.cursor() as cur:
         cur.execute("SELECT 1")
