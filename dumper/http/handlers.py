@@ -148,12 +148,15 @@ def _bool_query(request: Request, name: str) -> bool:
     raise InvalidInput(f"{name} must be true or false", fields={name: "must be true or false"})
 
 
+DOWNLOAD_TYPES = ("application/gzip", "application/sql", "application/octet-stream")
+
+
 def _download_type(name: str) -> str:
     if name.endswith(".gz"):
-        return "application/gzip"
+        return DOWNLOAD_TYPES[0]
     if name.endswith(".sql"):
-        return "application/sql"
-    return "application/octet-stream"
+        return DOWNLOAD_TYPES[1]
+    return DOWNLOAD_TYPES[2]
 
 
 def content_disposition(name: str) -> str:
@@ -236,7 +239,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "/metrics",
         h.metrics,
         "Prometheus metrics",
-        content_type=metrics.CONTENT_TYPE,
+        content_types=(metrics.CONTENT_TYPE,),
         responses={200: None, 401: "Error"},
     )
     add(
@@ -359,7 +362,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         h.download,
         "Download the backup file",
         tag="backups",
-        content_type="application/octet-stream",
+        content_types=DOWNLOAD_TYPES,
         responses={200: None, 206: None, 416: "Error", **_READ_ERRORS},
     )
     add(
@@ -368,7 +371,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         h.download,
         "Size and name of the backup file",
         tag="backups",
-        content_type="application/octet-stream",
+        content_types=DOWNLOAD_TYPES,
         responses={200: None, 206: None, 416: None, 401: None, 404: None},
     )
     add(

@@ -17,6 +17,8 @@ _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
 _NTIME = {"type": ["string", "null"], "pattern": _TIME["pattern"]}
 _NINT = {"type": ["integer", "null"]}
 _NSTR = {"type": ["string", "null"]}
+# Names, hosts and users: no control characters and not only blanks (what targets.py checks).
+_LINE = r"^[^\u0000-\u001f]*[^\s][^\u0000-\u001f]*$"
 _STATUS = {"type": "string", "enum": ["running", "success", "failed"]}
 
 
@@ -49,11 +51,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "additionalProperties": False,
         "required": ["name", "host", "port", "dbname", "user"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 64},
-            "host": {"type": "string", "minLength": 1, "maxLength": 255},
+            "name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _LINE},
+            "host": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _LINE},
             "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "dbname": {"type": "string", "minLength": 1, "maxLength": 64},
-            "user": {"type": "string", "minLength": 1, "maxLength": 255},
+            "dbname": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _LINE},
+            "user": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _LINE},
             "password": {"type": "string", "description": "write-only; on PUT '' keeps it"},
             "comment": {"type": "string", "maxLength": 1000},
             "schedule_time": {
@@ -232,10 +234,10 @@ def _operation(route: Route) -> dict[str, Any]:
         entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
         if route.method != "HEAD" and status != 204:
             if schema is not None:
-                ctype = JSON_TYPE if schema == "Error" else route.content_type
-                entry["content"] = {ctype: {"schema": _schema_ref(schema)}}
+                types = (JSON_TYPE,) if schema == "Error" else route.content_types
+                entry["content"] = {t: {"schema": _schema_ref(schema)} for t in types}
             elif status in (200, 206):
-                entry["content"] = {route.content_type: {"schema": _raw_schema(route)}}
+                entry["content"] = {t: {"schema": _raw_schema(t)} for t in route.content_types}
         responses[str(status)] = entry
     op["responses"] = responses
     if needs_auth(route.pattern):
@@ -243,10 +245,10 @@ def _operation(route: Route) -> dict[str, Any]:
     return op
 
 
-def _raw_schema(route: Route) -> dict[str, Any]:
-    if route.content_type == JSON_TYPE:
+def _raw_schema(content_type: str) -> dict[str, Any]:
+    if content_type == JSON_TYPE:
         return {"type": "object"}
-    if route.content_type.startswith("text/"):
+    if content_type.startswith("text/"):
         return {"type": "string"}
     return {"type": "string", "format": "binary"}
 

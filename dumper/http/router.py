@@ -284,7 +284,7 @@ class Route:
     request_schema: str | None = None  # a component name
     responses: Mapping[int, str | None] = field(default_factory=dict)  # status -> schema
     query: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # name -> schema
-    content_type: str = JSON_TYPE  # of the success response
+    content_types: tuple[str, ...] = (JSON_TYPE,)  # of the success response
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

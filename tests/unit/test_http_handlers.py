@@ -271,3 +271,12 @@ def test_metrics_are_prometheus_text(api: Api) -> None:
     assert status == 200
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert b'target="shop"' in body
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example", "bad\u0097host"])
+def test_connection_test_of_an_unencodable_host_name_is_a_report_not_a_500(
+    api: Api, host: str
+) -> None:
+    status, _, report = api("POST", "/api/targets/test", target_body(host=host))
+    assert status == 200
+    assert report["ok"] is False and "host" in report["message"]
