@@ -233,6 +233,7 @@ class _Dumper:
         self.batch_bytes = opts.batch_bytes
         self.split_bytes = opts.split_row_bytes
         self.concat_max = 0
+        self.max_packet = 0
         self.mariadb = False
 
     # -- plumbing --------------------------------------------------------------------------
@@ -341,7 +342,7 @@ class _Dumper:
         assert row is not None
         version = _text(row[0])
         self.mariadb = "mariadb" in version.lower()
-        max_packet = int(row[1])
+        max_packet = self.max_packet = int(row[1])
         # a statement we write must fit the packet of a server like this one; leave headroom
         self.batch_bytes = max(4096, min(self.opts.batch_bytes, max_packet // 4))
         self.split_bytes = max(self.batch_bytes, min(self.opts.split_row_bytes, max_packet // 2))
@@ -535,6 +536,12 @@ class _Dumper:
         cols = ",".join(c.ident for c in table.insert_columns)
         return f"INSERT INTO {table.ident} ({cols}) VALUES ".encode()
 
+    def _write_insert(self, prefix: bytes, literals: bytes) -> None:
+        # separate writes: the sink joins them into its chunk, one copy of the batch fewer
+        self.sink.write(prefix)
+        self.sink.write(escape_cr(literals))
+        self.sink.write(b";\n")
+
     def _count(self, table: _Table, n: int) -> None:
         self.rows += n
         self.table_rows[table.name] += n
@@ -576,7 +583,7 @@ class _Dumper:
                 self._dump_split_row(table, [key], [str(upto)], prefix)
                 self._count(table, 1)
             elif count:
-                self.sink.write(prefix + escape_cr(data) + b";\n")
+                self._write_insert(prefix, data)
                 self._count(table, count)
                 step = max(1, min(step * 4, step * self.batch_bytes // max(len(data), 1)))
             else:
@@ -612,7 +619,7 @@ class _Dumper:
                 self._dump_split_row(table, key, upto, prefix)
                 self._count(table, 1)
             elif count:
-                self.sink.write(prefix + escape_cr(data) + b";\n")
+                self._write_insert(prefix, data)
                 self._count(table, count)
                 n = max(1, min(n * 4, 1_000_000, self.batch_bytes * count // max(len(data), 1)))
             self.report()
@@ -651,7 +658,7 @@ class _Dumper:
                 self._flush_batch(table, prefix, batch)
 
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
-        self.sink.write(prefix + escape_cr(b",".join(batch)) + b";\n")
+        self._write_insert(prefix, b",".join(batch))
         self._count(table, len(batch))
         self.report()
 
@@ -668,18 +675,25 @@ class _Dumper:
         assert lengths is not None
         big: list[Column] = []
         exprs: list[str] = []
+        insert_size = len(prefix) + 16
         for col, length in zip(cols, lengths, strict=True):
             # NULL: the literal itself exceeded max_allowed_packet
-            if length is None or int(length) > self.batch_bytes:
-                if not col.splittable:
-                    raise DumpFailed(
-                        f"table {table.name}: column {col.name} ({col.data_type}) holds a value "
-                        "too large to dump in one statement and it cannot be split"
-                    )
+            if col.splittable and (length is None or int(length) > self.batch_bytes):
                 big.append(col)
                 exprs.append(quote_string(empty_literal(col)))
-            else:
-                exprs.append(literal_expr(col))
+                continue
+            if length is None:
+                raise DumpFailed(
+                    f"table {table.name}: column {col.name} ({col.data_type}) holds a value "
+                    "whose literal exceeds max_allowed_packet, and it cannot be split"
+                )
+            insert_size += int(length) + 1
+            exprs.append(literal_expr(col))
+        if insert_size > self.max_packet - 1024:
+            raise DumpFailed(
+                f"table {table.name}: a row is too large to dump: its values that cannot be "
+                f"split need {insert_size} bytes, more than max_allowed_packet"
+            )
         joined = ",',',".join(exprs)
         row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.ident} WHERE {where}")
         assert row is not None and row[0] is not None
