@@ -1,4 +1,4 @@
-"""Round trips: dump a database, load the file with the mariadb client, compare every object."""
+"""Round trips: dump a database, load it (mariadb client, restore_file), compare every object."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, dump_database
+from dumper.backup.restore import restore_file, verify_file
 from tests.fixtures.dbcompare import (
     FIXTURES,
     SAKILA,
@@ -135,6 +136,32 @@ def test_views_are_written_in_dependency_order(edge_db: ConnParams, tmp_path: Pa
     assert pos["z_base"] < pos["m_mid"] < pos["a_top"]
 
 
+@pytest.mark.parametrize(
+    ("filename", "options"),
+    [
+        ("edge.sql.gz", None),
+        ("edge.sql", None),
+        ("edge-small.sql.gz", DumpOptions(batch_bytes=4096, split_row_bytes=8192)),
+    ],
+)
+def test_edge_cases_round_trip_exactly_through_restore_file(
+    edge_db: ConnParams,
+    scratch_db_factory: Factory,
+    tmp_path: Path,
+    filename: str,
+    options: DumpOptions | None,
+) -> None:
+    out = tmp_path / filename
+    result = dump_database(edge_db, out, options=options)
+    verified = verify_file(out)
+    assert verified.producer == "dumper"
+    assert verified.table_rows == result.table_rows
+    assert verified.compressed == filename.endswith(".gz")
+    dst = scratch_db_factory()
+    restore_file(out, dst)
+    assert_same(edge_db, dst)
+
+
 @pytest.fixture(scope="module")
 def sakila_src(mysql_params: ConnParams) -> object:
     from tests.conftest import _new_db, admin_exec
@@ -155,6 +182,9 @@ def test_sakila_round_trips_exactly(
     dst = scratch_db_factory()
     load_dump_file(dst, out)
     assert_same(sakila_src, dst)
+    again = scratch_db_factory()
+    restore_file(out, again)
+    assert_same(sakila_src, again)
     snap = snapshot(dst)
     assert sum(k.startswith("view ") for k in snap) == 7
     assert sum(k.startswith("trigger ") and k != "trigger order" for k in snap) == 6
