@@ -368,7 +368,17 @@ def _cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
 
     config = load_config(ctx.env)  # ConfigError: one line, non-zero exit, nothing served
     log.setup(config.log_level)
-    return run(config)
+    code = run(config)
+    # A job stuck inside a server call cannot be interrupted; App.stop has already recorded it
+    # as failed, so its thread (which the executor joins at exit, daemon or not) must not keep
+    # the process alive until the container is killed.
+    if threading.active_count() > 1:
+        import logging
+
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 # -- the table and the entry point -----------------------------------------------------------

@@ -54,6 +54,8 @@ class DumperHTTPServer(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A client that stops sending or reading must not hold a thread forever.
+    timeout = 120
     server_version = "dumper"
     sys_version = ""
     server: DumperHTTPServer
@@ -226,8 +228,9 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-# docker stop waits 10 s before SIGKILL: leave time to record cut-off jobs as failed.
-STOP_TIMEOUT = 8.0
+# docker stop waits 10 s before SIGKILL; App.stop adds up to 5 s of grace after cancelling, so
+# this leaves time to record cut-off jobs as failed before the kill.
+STOP_TIMEOUT = 4.0
 
 
 def run(config: Config, *, stop: threading.Event | None = None) -> int:

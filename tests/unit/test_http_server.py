@@ -7,6 +7,7 @@ import http.client
 import json
 import logging
 import threading
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,7 +150,12 @@ def test_request_log_has_no_secrets(
         b'{"password": "hunter2"}',
         {"Content-Type": "application/json"},
     )
-    line = next(r.getMessage() for r in caplog.records if "/api/echo" in r.getMessage())
+    # The server logs after the response is sent: give its thread a moment.
+    deadline = time.monotonic() + 5
+    while not (lines := [r.getMessage() for r in caplog.records if "/api/echo" in r.getMessage()]):
+        assert time.monotonic() < deadline, "no request log line"
+        time.sleep(0.01)
+    line = lines[0]
     assert '"POST /api/echo" 200' in line
     text = caplog.text
     assert "hunter2" not in text and AUTH.split()[1] not in text and "token=abc" not in text
