@@ -80,6 +80,11 @@ describe('backups page', () => {
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
     expect(app.wrapper.text()).toContain('Restore running')
     expect(app.wrapper.get('progress[aria-label="Restore running"]').attributes('value')).toBe('50')
+    // While the restore reads the file, neither it nor another restore can be started or deleted.
+    const row = app.wrapper.get('tr[data-backup-id="5"]')
+    expect(button(row, 'Delete').attributes('disabled')).toBeDefined()
+    expect(button(row, 'Restore').attributes('disabled')).toBeDefined()
+    expect(button(app.wrapper, 'Back up now').attributes('disabled')).toBeDefined()
 
     await vi.advanceTimersByTimeAsync(2000)
     await flushPromises()

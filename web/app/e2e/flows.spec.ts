@@ -1,0 +1,198 @@
+// The main flows in a real browser against `dumper serve` and the real MariaDB: create a target,
+// back up with visible progress, download, the restore guard, rotation, and the dashboard.
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import type { Page } from '@playwright/test'
+import { DB_SERVER, REPO, ageBackups, exec, lockTable, query, state } from './env'
+import { expect, test } from './fixtures'
+
+test.describe.configure({ mode: 'serial' })
+
+const NAME = 'shop'
+
+async function api<T>(page: Page, method: string, url: string, data?: unknown): Promise<T> {
+  const res = await page.request.fetch(url, { method, data })
+  expect(res.ok(), `${method} ${url}: ${res.status()} ${await res.text()}`).toBeTruthy()
+  return (await res.json()) as T
+}
+
+async function targetId(page: Page): Promise<number> {
+  const targets = await api<{ id: number; name: string }[]>(page, 'GET', '/api/targets')
+  const target = targets.find((t) => t.name === NAME)
+  expect(target, 'the target exists').toBeTruthy()
+  return target!.id
+}
+
+function rows(page: Page) {
+  return page.locator('tr[data-backup-id]')
+}
+
+async function openBackups(page: Page): Promise<void> {
+  await page.goto(`/targets/${await targetId(page)}/backups`)
+  await expect(page.getByRole('heading', { name: `Backups of "${NAME}"` })).toBeVisible()
+}
+
+async function backUpNowAndWait(page: Page): Promise<string> {
+  const before = await rows(page).count()
+  await page.getByRole('button', { name: 'Back up now' }).click()
+  await expect(rows(page)).toHaveCount(before + 1)
+  const newest = rows(page).first()
+  await expect(newest).toHaveAttribute('data-status', 'success', { timeout: 60_000 })
+  return (await newest.getAttribute('data-backup-id'))!
+}
+
+test('1. creating a target shows validation errors in the form, then saves it', async ({ page }) => {
+  const { database } = state()
+  await page.goto('/targets/new')
+  await page.getByLabel('Name', { exact: true }).fill(NAME)
+  await page.getByLabel('Port').fill('70000')
+  await page.getByRole('button', { name: 'Save' }).click()
+
+  await expect(page.getByRole('alert').filter({ hasText: 'Please correct the marked fields.' })).toBeVisible()
+  await expect(page.getByLabel('Host')).toHaveAttribute('aria-invalid', 'true')
+  await expect(page.getByText('Must be between 1 and 65535.')).toBeVisible()
+  await expect(page.getByLabel('Port')).toHaveAttribute('aria-invalid', 'true')
+  expect(await api<unknown[]>(page, 'GET', '/api/targets')).toEqual([])
+
+  await page.getByLabel('Host').fill(DB_SERVER.host)
+  await page.getByLabel('Port').fill(String(DB_SERVER.port))
+  await page.getByLabel('Database name').fill(database)
+  await page.getByLabel('User', { exact: true }).fill(DB_SERVER.user)
+  await page.getByLabel('Password').fill(DB_SERVER.password)
+  await page.getByRole('button', { name: 'Test connection' }).click()
+  await expect(page.getByTestId('test-result')).toContainText('Connected')
+  await page.getByRole('button', { name: 'Save' }).click()
+
+  await expect(page).toHaveURL(/\/targets$/)
+  await expect(page.getByRole('row', { name: new RegExp(NAME) })).toBeVisible()
+  const saved = await api<{ name: string; dbname: string; has_password: boolean }[]>(page, 'GET', '/api/targets')
+  expect(saved.map((t) => [t.name, t.dbname])).toEqual([[NAME, database]])
+
+  // A name the server refuses (taken) comes back from the API and is shown beside the field.
+  await page.goto('/targets/new')
+  await page.getByLabel('Name', { exact: true }).fill(NAME)
+  await page.getByLabel('Host').fill(DB_SERVER.host)
+  await page.getByLabel('Database name').fill(database)
+  await page.getByLabel('User', { exact: true }).fill(DB_SERVER.user)
+  await page.getByRole('button', { name: 'Save' }).click()
+  await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'true')
+  await expect(page).toHaveURL(/\/targets\/new$/)
+  expect(await api<unknown[]>(page, 'GET', '/api/targets')).toHaveLength(1)
+})
+
+test('2. a manual backup shows its progress and ends in success', async ({ page }) => {
+  await openBackups(page)
+  await expect(page.getByText('No backups yet.')).toBeVisible()
+  // Hold a write lock on the second table: the dump finishes `customers`, then visibly waits.
+  const lock = await lockTable('orders')
+  try {
+    await page.getByRole('button', { name: 'Back up now' }).click()
+    const row = rows(page).first()
+    await expect(row).toHaveAttribute('data-status', 'running')
+    const bar = row.getByRole('progressbar')
+    await expect(bar).toBeVisible()
+    // `customers` (50 rows) is done; `orders` waits for the lock
+    await expect(row).toContainText('1 of 2 tables · 50 rows')
+    await expect(bar).toHaveAttribute('value', '50')
+  } finally {
+    await lock.release()
+  }
+  const row = rows(page).first()
+  await expect(row).toHaveAttribute('data-status', 'success', { timeout: 60_000 })
+  await expect(row.getByRole('progressbar')).toHaveCount(0)
+  await expect(row.getByRole('button', { name: 'Download' })).toBeEnabled()
+})
+
+test('3. the downloaded backup is a gzip of the SQL dump', async ({ page }, testInfo) => {
+  await openBackups(page)
+  const downloadPromise = page.waitForEvent('download')
+  await rows(page).first().getByRole('button', { name: 'Download' }).click()
+  const download = await downloadPromise
+  expect(download.suggestedFilename()).toMatch(/^shop_.*\.sql\.gz$/)
+  const saved = testInfo.outputPath(download.suggestedFilename())
+  await download.saveAs(saved)
+  const sql = gunzipSync(readFileSync(saved)).toString('utf8')
+  expect(sql.startsWith('-- dumper ')).toBeTruthy()
+  expect(sql).toContain('CREATE TABLE `customers`')
+  expect(sql).toContain('CREATE TABLE `orders`')
+  expect(sql).toMatch(/-- Dump completed \S+\n-- dumper-manifest \{.*"rows": 2050\}\n$/)
+})
+
+test('4. the restore guard: cancel changes nothing, the typed name restores', async ({ page }) => {
+  const { database } = state()
+  const count = () => query<[number]>('SELECT COUNT(*) FROM orders')[0]![0]
+  // Damage the data after the backup: the restore must bring it back.
+  exec('DELETE FROM orders WHERE id > 500')
+  exec("INSERT INTO customers VALUES (999, 'added after the backup', NULL)")
+  expect(count()).toBe(500)
+
+  await openBackups(page)
+  await rows(page).first().getByRole('button', { name: 'Restore' }).click()
+  const dialog = page.getByRole('dialog', { name: new RegExp(`Restore database "${database}"\\?`) })
+  await expect(dialog).toBeVisible()
+  const confirm = dialog.getByRole('button', { name: 'Restore database' })
+  await expect(confirm).toBeDisabled()
+  await dialog.getByLabel(`Type "${NAME}" to confirm`).fill('sho')
+  await expect(confirm).toBeDisabled()
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  await expect(dialog).toBeHidden()
+  expect(count()).toBe(500)
+  expect(query('SELECT id FROM customers WHERE id = 999')).toHaveLength(1)
+
+  await rows(page).first().getByRole('button', { name: 'Restore' }).click()
+  await expect(dialog).toBeVisible()
+  await dialog.getByLabel(`Type "${NAME}" to confirm`).fill(NAME)
+  await confirm.click()
+  await expect(dialog).toBeHidden()
+  const done = page.getByRole('status').filter({ hasText: `Restore of "${NAME}" finished` })
+  await expect(done).toBeVisible({ timeout: 60_000 })
+  expect(count()).toBe(2000)
+  expect(query('SELECT id FROM customers WHERE id = 999')).toHaveLength(0)
+  expect(query('SELECT SUM(total) FROM orders')[0]).toEqual(['2501250.00'])
+})
+
+test('5. with a short retention a new backup removes the old one, and the list shows it', async ({ page }) => {
+  const id = await targetId(page)
+  await page.goto(`/targets/${id}/edit`)
+  await page.getByLabel('Keep backups for (days)').fill('1')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await expect(page).toHaveURL(/\/targets$/)
+
+  // The backup of test 2 becomes three days old, in the app's own store and on disk.
+  ageBackups(3)
+  await openBackups(page)
+  await expect(rows(page)).toHaveCount(1)
+  const oldId = await rows(page).first().getAttribute('data-backup-id')
+  const backups = await api<{ id: number; file_name: string }[]>(page, 'GET', `/api/targets/${id}/backups`)
+  const oldName = backups.find((b) => String(b.id) === oldId)!.file_name
+  await expect(rows(page).first()).toContainText(oldName)
+  const backupDir = path.join(state().dir, 'backups')
+  expect(existsSync(path.join(backupDir, oldName))).toBe(true)
+
+  const newId = await backUpNowAndWait(page)
+  expect(newId).not.toBe(oldId)
+  await expect(rows(page)).toHaveCount(1)
+  await expect(page.locator(`tr[data-backup-id="${oldId}"]`)).toHaveCount(0)
+  await expect(page.getByText(oldName)).toHaveCount(0)
+
+  // What rotation deleted is in the new backup's notes, and the file is gone from disk.
+  await rows(page).first().getByRole('button', { name: 'Details' }).click()
+  const details = page.getByRole('dialog', { name: /^Backup / })
+  await expect(details).toContainText(oldName)
+  await details.getByRole('button', { name: 'Close' }).last().click()
+  await expect(details).toBeHidden()
+  expect(existsSync(path.join(backupDir, oldName))).toBe(false)
+})
+
+test('the dashboard with data (screenshot for the README)', async ({ page }) => {
+  await openBackups(page)
+  await backUpNowAndWait(page)
+  await page.goto('/')
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible()
+  const card = page.getByRole('article', { name: NAME })
+  await expect(card).toBeVisible()
+  await expect(card.getByRole('button', { name: 'Back up now' })).toBeVisible()
+  await expect(page.getByRole('img', { name: new RegExp(`Backup size and duration over time for ${NAME}`) })).toBeVisible()
+  await page.screenshot({ path: path.join(REPO, 'docs', 'screenshot-dashboard.png') })
+})
