@@ -74,7 +74,8 @@ class Dispatcher:
             )
             response.headers["Vary"] = "Origin"
         length = response.content_length()
-        if length is not None:
+        # 204 and 304 carry no body and, per RFC 9110, no Content-Length of their own.
+        if length is not None and response.status not in (204, 304):
             response.headers["Content-Length"] = str(length)
         if request.method == "HEAD":
             response.close()

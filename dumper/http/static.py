@@ -63,7 +63,7 @@ class StaticFiles:
             target = self.root / "index.html"
             if not target.is_file():
                 raise NotFound("the web UI is not built (no index.html in WEB_DIR)")
-        return self._file(target)
+        return self._file(target, request)
 
     def _resolve(self, url_path: str) -> Path | None:
         if "\x00" in url_path:
@@ -77,15 +77,16 @@ class StaticFiles:
             return None
         return candidate
 
-    def _file(self, path: Path) -> Response:
-        handle = path.open("rb")
-        try:
-            size = path.stat().st_size
-        except OSError:
-            handle.close()
-            raise
-        cache = (
-            NO_CACHE if path.name == "index.html" or not _HASHED.search(path.name) else LONG_CACHE
-        )
-        headers = {"Content-Type": content_type(path), "Cache-Control": cache}
-        return Response(200, headers, handle, length=size)
+    def _file(self, path: Path, request: Request) -> Response:
+        stat = path.stat()
+        hashed = _HASHED.search(path.name) and path.name != "index.html"
+        # "no-cache" files are revalidated on every load: the ETag makes that a cheap 304.
+        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+        headers = {
+            "Content-Type": content_type(path),
+            "Cache-Control": LONG_CACHE if hashed else NO_CACHE,
+            "ETag": etag,
+        }
+        if etag in (request.header("if-none-match") or "").replace(" ", "").split(","):
+            return Response(304, headers, b"")
+        return Response(200, headers, path.open("rb"), length=stat.st_size)

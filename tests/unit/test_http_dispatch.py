@@ -153,3 +153,10 @@ def test_head_on_api_route_has_length_and_no_body() -> None:
     assert r.status == 200
     assert r.headers["Content-Length"] == str(len(b'{"id":12}'))
     assert r.body == b""
+
+
+def test_204_has_no_content_length() -> None:
+    r = Router()
+    r.add("DELETE", "/api/things/:id", lambda req: Response(204), "delete")
+    response = Dispatcher(r)(Request("DELETE", "/api/things/1"))
+    assert response.status == 204 and "Content-Length" not in response.headers

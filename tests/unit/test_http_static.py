@@ -125,3 +125,16 @@ def test_missing_build_says_so(tmp_path: Path) -> None:
     r = _get(tmp_path / "nothing", "/")
     assert r.status == 404
     assert "not built" in json.loads(_body(r))["error"]["message"]
+
+
+def test_etag_revalidation_answers_304_without_a_body(web: Path) -> None:
+    first = _get(web, "/")
+    _body(first)
+    etag = first.headers["ETag"]
+    dispatch = Dispatcher(Router(), static=StaticFiles(web))
+    again = dispatch(Request("GET", "/", headers={"If-None-Match": etag}))
+    assert again.status == 304 and again.body == b""
+    assert "Content-Length" not in again.headers
+    (web / "index.html").write_bytes(INDEX + b"<!-- new build -->")
+    changed = dispatch(Request("GET", "/", headers={"If-None-Match": etag}))
+    assert changed.status == 200 and _body(changed).endswith(b"new build -->")
