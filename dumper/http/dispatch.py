@@ -61,7 +61,7 @@ class Dispatcher:
                 response = self._route(request)
             except Exception as exc:  # the one place where every error becomes a response
                 response = error_response(exc)
-        if request.path == "/api" or request.path.startswith(("/api/", "/metrics", "/healthz")):
+        if needs_auth(request.path) or request.path in ("/healthz", "/readyz"):
             # API answers change with every job; a cached one would show stale status.
             response.headers.setdefault("Cache-Control", "no-store")
         for name, value in SECURITY_HEADERS.items():

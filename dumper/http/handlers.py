@@ -50,7 +50,6 @@ class AppFacade(Protocol):
     def metrics(self) -> Any: ...
 
 
-CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
 _READ_ERRORS = {401: "Error", 404: "Error"}
@@ -381,7 +380,14 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "Restore a backup into its target (confirm with the target's name)",
         tag="restores",
         request_schema="RestoreRequest",
-        responses={202: "Restore", 400: "Error", 409: "Error", 413: "Error", **_READ_ERRORS},
+        responses={
+            202: "Restore",
+            400: "Error",
+            409: "Error",
+            413: "Error",
+            422: "Error",
+            **_READ_ERRORS,
+        },
     )
     add(
         "GET",

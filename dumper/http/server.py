@@ -57,7 +57,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # A client that stops sending or reading must not hold a thread forever.
     timeout = 120
     server_version = "dumper"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version for a client to fingerprint
+
     server: DumperHTTPServer
 
     def do_GET(self) -> None:
