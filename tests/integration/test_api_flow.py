@@ -206,6 +206,9 @@ def test_backup_of_an_unreachable_server_fails_with_a_reason(
     assert backup["file_exists"] is False
     assert [p for p in backup_dir.glob("*") if p.suffix == ".gz"] == []
     assert api("GET", f"/api/backups/{backup['id']}/download")[0] == 404
+    status, err = api("POST", f"/api/backups/{backup['id']}/restore", {"confirm": body["name"]})
+    assert status == 422 and err["error"]["code"] == "invalid_input"
+    assert api("GET", "/api/jobs") == (200, [])
 
 
 def test_connection_test_reports_the_server(
