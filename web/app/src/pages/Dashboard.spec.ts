@@ -65,9 +65,11 @@ describe('dashboard page', () => {
     const before = f.callsTo('GET /api/targets').length
     const { useJobsStore } = await import('@/stores')
     f.on('GET /api/jobs', { body: [] })
+    f.on('GET /api/backups/12', { body: makeBackup({ id: 12, target_id: 2, status: 'failed', notes: 'disk full' }) })
     await useJobsStore().load()
     await flushPromises()
     expect(f.callsTo('GET /api/targets').length).toBeGreaterThan(before)
+    expect(app.wrapper.get('[data-kind="error"]').text()).toContain('Backup of "wiki" failed: disk full')
   })
 
   it('reports a refused backup in a toast', async () => {

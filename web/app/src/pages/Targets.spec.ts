@@ -77,6 +77,18 @@ describe('targets page', () => {
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(true)
   })
 
+  it('reports the end of a restore that was running', async () => {
+    const f = base()
+      .on('GET /api/jobs', { body: [{ kind: 'restore', id: 3, target_id: 1, target_name: 'shop', started_at: '2026-11-26T10:00:00Z', progress: null }] })
+      .on('GET /api/restores/3', { body: { id: 3, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:04Z', duration_seconds: 4, statements: 99, notes: '', progress: null } })
+    app = await mountApp('/targets')
+    f.on('GET /api/jobs', { body: [] })
+    const { useJobsStore } = await import('@/stores')
+    await useJobsStore().load()
+    await flushPromises()
+    expect(app.wrapper.get('[data-kind="success"]').text()).toContain('Restore of "shop" finished: 99 statements.')
+  })
+
   it('shows the empty state', async () => {
     mockFetch({ 'GET /api/targets': { body: [] }, 'GET /api/jobs': { body: [] } })
     app = await mountApp('/targets')

@@ -9,6 +9,8 @@ export const POLL_MS = 1500
 export const useJobsStore = defineStore('jobs', () => {
   const jobs = ref<Job[]>([])
   const finished = ref(0)
+  /** The jobs that were running at the previous poll and are gone now. */
+  const gone = ref<Job[]>([])
   const error = ref<unknown>(null)
   let subscribers = 0
   let timer: ReturnType<typeof setTimeout> | null = null
@@ -17,10 +19,13 @@ export const useJobsStore = defineStore('jobs', () => {
     try {
       const next = await api.listJobs()
       const stillThere = new Set(next.map((j) => `${j.kind}:${j.id}`))
-      const gone = jobs.value.some((j) => !stillThere.has(`${j.kind}:${j.id}`))
+      const ended = jobs.value.filter((j) => !stillThere.has(`${j.kind}:${j.id}`))
       jobs.value = next
       error.value = null
-      if (gone) finished.value++
+      if (ended.length > 0) {
+        gone.value = ended
+        finished.value++
+      }
     } catch (e) {
       error.value = e
     }
@@ -56,5 +61,5 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  return { jobs, finished, error, load, forTarget, subscribe }
+  return { jobs, finished, gone, error, load, forTarget, subscribe }
 })
