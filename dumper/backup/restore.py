@@ -314,7 +314,8 @@ class _Executor:
         batch = self.batch
         self.batch = []
         self.batch_size = 0
-        sql = batch[0][1].sql if len(batch) == 1 else b";\n".join(s.sql for _, s in batch)
+        # "\n;" and not ";": a statement may end in a -- comment that would swallow the ";"
+        sql = batch[0][1].sql if len(batch) == 1 else b"\n;".join(s.sql for _, s in batch)
         self._run(batch, sql)
 
     def _run(self, batch: list[tuple[int, Statement]], sql: bytes) -> None:

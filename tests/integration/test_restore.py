@@ -222,10 +222,15 @@ def test_failing_statement_is_reported_with_number_line_text_and_server_error(sc
 
 
 def test_failure_inside_a_batch_of_small_inserts_names_the_right_statement(scratch_db, tmp_path):
-    inserts = [b"INSERT INTO `t` VALUES (%d);" % i for i in (1, 2, 3, 2, 5)]
-    body = b"CREATE TABLE `t` (id int PRIMARY KEY);\n" + b"\n".join(inserts) + b"\n"
+    inserts = [b"INSERT INTO `t` VALUES (%d);" % i for i in (2, 3, 2, 5)]
+    body = (
+        b"CREATE TABLE `t` (id int PRIMARY KEY);\n"
+        + b"INSERT INTO `t` VALUES (1) -- a comment right before the delimiter\n;\n"
+        + b"\n".join(inserts)
+        + b"\n"
+    )
     path = dumper_file(tmp_path, body, {"t": 5})
-    line = HEADER.count(b"\n") + 1 + 4  # CREATE is on the line after the header
+    line = HEADER.count(b"\n") + 1 + 5  # CREATE is on the line after the header
     with pytest.raises(RestoreFailed) as info:
         restore_file(path, scratch_db)
     assert str(info.value).startswith(
@@ -310,3 +315,21 @@ INSERT INTO `t` VALUES (1, 2);
 """
     restore_file(dumper_file(tmp_path, body, {"t": 1, "log": 0}, "d.sql"), scratch_db)
     assert query(scratch_db, "SELECT id FROM log ORDER BY id") == [(1,), (10,)]
+
+
+@pytest.mark.private_server
+def test_server_killed_mid_restore_fails_naming_the_statement(private_mariadb, tmp_path):
+    body = b"CREATE TABLE `t` (id int, s text);\n" + b"".join(
+        b"INSERT INTO `t` VALUES (%d, '%s');\n" % (i, os.urandom(50_000).hex().encode())
+        for i in range(200)
+    )
+    path = dumper_file(tmp_path, body, {"t": 200})
+
+    def kill_early(p: RestoreProgress) -> None:
+        if p.statements > HEADER_STATEMENTS + 5:
+            private_mariadb.kill()
+
+    with pytest.raises(
+        RestoreFailed, match=r"^statement \d+ \(line \d+\): INSERT INTO `t`.*\(20\d\d\)"
+    ):
+        restore_file(path, private_mariadb.params, progress=kill_early)

@@ -201,3 +201,11 @@ def test_highly_compressible_data_is_checked_in_bounded_pieces(tmp_path):
     gz = data.compress(dumper_sql(body=body)) + data.flush()
     assert len(gz) < 100_000
     assert verify_file(write(tmp_path, "z.sql.gz", gz)).sql_bytes > 30_000_000
+
+
+def test_manifest_longer_than_the_usual_tail_is_still_read(tmp_path):
+    tables = {f"table_with_a_rather_long_name_{i:06d}": i for i in range(40_000)}
+    sql = dumper_sql(tables, body=BODY * 20_000)
+    assert len(sql.rsplit(b"\n", 2)[-2]) > 1 << 20
+    result = verify_file(write(tmp_path, "wide.sql.gz", gzip.compress(sql, compresslevel=1)))
+    assert result.table_rows == tables
