@@ -202,10 +202,36 @@ def _schema_ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def operation_id(method: str, pattern: str) -> str:
+    return f"{method.lower()}_" + re.sub(r"[^a-z0-9]+", "_", pattern.lower()).strip("_")
+
+
+# OpenAPI links: what a created object's id leads to (clients and stateful fuzzing follow them).
+# (method, pattern, status) -> link name -> (method, pattern, request body or None)
+LINKS: dict[tuple[str, str, int], dict[str, tuple[str, str, Any]]] = {
+    ("POST", "/api/targets", 201): {
+        "GetTarget": ("GET", "/api/targets/:id", None),
+        "StartBackup": ("POST", "/api/targets/:id/backup", None),
+        "ListBackups": ("GET", "/api/targets/:id/backups", None),
+    },
+    ("POST", "/api/targets/:id/backup", 202): {
+        "GetBackup": ("GET", "/api/backups/:id", None),
+        "DownloadBackup": ("GET", "/api/backups/:id/download", None),
+        "RestoreBackup": (
+            "POST",
+            "/api/backups/:id/restore",
+            {"confirm": "$response.body#/target_name"},
+        ),
+    },
+    ("POST", "/api/backups/:id/restore", 202): {
+        "GetRestore": ("GET", "/api/restores/:id", None),
+    },
+}
+
+
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {
-        "operationId": f"{route.method.lower()}_"
-        + re.sub(r"[^a-z0-9]+", "_", route.pattern.lower()).strip("_"),
+        "operationId": operation_id(route.method, route.pattern),
         "summary": route.summary,
         "tags": [route.tag],
     }
@@ -238,6 +264,16 @@ def _operation(route: Route) -> dict[str, Any]:
                 entry["content"] = {t: {"schema": _schema_ref(schema)} for t in types}
             elif status in (200, 206):
                 entry["content"] = {t: {"schema": _raw_schema(t)} for t in route.content_types}
+        links = LINKS.get((route.method, route.pattern, status))
+        if links:
+            entry["links"] = {
+                name: {
+                    "operationId": operation_id(method, pattern),
+                    "parameters": {"id": "$response.body#/id"},
+                    **({"requestBody": body} if body is not None else {}),
+                }
+                for name, (method, pattern, body) in links.items()
+            }
         responses[str(status)] = entry
     op["responses"] = responses
     if needs_auth(route.pattern):

@@ -75,7 +75,7 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
         "--seed",
         "20261126",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--workers",
         "1",
         "--request-timeout",

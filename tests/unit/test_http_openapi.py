@@ -74,3 +74,17 @@ def test_component_schemas_are_valid_json_schema(name: str, spec: dict[str, Any]
 
 def test_target_schema_never_exposes_a_password(spec: dict[str, Any]) -> None:
     assert "password" not in spec["components"]["schemas"]["Target"]["properties"]
+
+
+def test_links_point_to_operations_that_exist(spec: dict[str, Any]) -> None:
+    ids = {op["operationId"] for ops in spec["paths"].values() for op in ops.values()}
+    links = [
+        link
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert links
+    for link in links:
+        assert link["operationId"] in ids
