@@ -9,18 +9,21 @@ import logging
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from dumper.app import App
 from dumper.errors import NotFound
 from dumper.http.auth import BasicAuth
 from dumper.http.dispatch import Dispatcher
 from dumper.http.handlers import file_response
 from dumper.http.router import Request, Response, Router, json_response, parse_json_object
-from dumper.http.server import DumperHTTPServer, make_server, serve_until
+from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
+from tests.unit.test_http_handlers import make_config
 
 MAX_BODY = 4096
 AUTH = "Basic " + base64.b64encode(b"admin:pw").decode()
@@ -265,3 +268,46 @@ def test_download_streams_a_large_file_without_memory_growing(
     # Client and server share this process: both read in chunks, so the peak stays tiny
     # compared with the file (reading it whole would allocate 256 MiB at once).
     assert peak < 16 * 1024 * 1024, f"peak traced memory {peak} bytes"
+
+
+def test_concurrent_clients_against_the_real_app_all_get_answers(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    app = App.build(config)
+    app.start()
+    srv = make_server(build_dispatcher(app, config), "127.0.0.1", 0, config.max_body_bytes)
+    stop = threading.Event()
+    thread = threading.Thread(target=serve_until, args=(srv, stop), daemon=True)
+    thread.start()
+    codes: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        conn = _conn(srv)
+        for i in range(30):
+            if i % 3 == 0:
+                body = {"name": f"t{n}-{i}", "host": "h", "port": 1, "dbname": "d", "user": "u"}
+                conn.request(
+                    "POST",
+                    "/api/targets",
+                    body=json.dumps(body).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+            else:
+                conn.request("GET", "/api/targets" if i % 3 == 1 else "/api/settings")
+            resp = conn.getresponse()
+            resp.read()
+            with lock:
+                codes[resp.status] += 1
+        conn.close()
+
+    try:
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join(60)
+    finally:
+        stop.set()
+        thread.join(10)
+        app.stop(timeout=2)
+    assert codes == {201: 60, 200: 120}
