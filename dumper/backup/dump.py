@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.sink import DEFAULT_LEVEL, Sink, atomic_file
+from dumper.backup.sink import DEFAULT_LEVEL, HEX_LEVEL, Sink, atomic_file
 from dumper.backup.values import (
     INTEGER_TYPES,
     KEYSET_TYPES,
@@ -81,6 +81,7 @@ class DumpOptions:
     # UPDATE ... CONCAT per chunk (capped at max_allowed_packet / 2 of the source server)
     split_row_bytes: int = 8 << 20
     gzip_level: int = DEFAULT_LEVEL
+    gzip_hex_level: int | None = HEX_LEVEL  # for chunks of mostly hex (BLOBs); None: gzip_level
     gzip_workers: int = 2
     clock: Callable[[], datetime] = _utcnow
 
@@ -123,7 +124,13 @@ def dump_to_stream(
     """Dump `params.database` into an open binary stream (which stays open)."""
     opts = options or DumpOptions()
     conn = connect(params, use_unicode=False, conv=_raw_conversions())
-    sink = Sink(stream, compress=compress, level=opts.gzip_level, workers=opts.gzip_workers)
+    sink = Sink(
+        stream,
+        compress=compress,
+        level=opts.gzip_level,
+        hex_level=opts.gzip_hex_level,
+        workers=opts.gzip_workers,
+    )
     try:
         dumper = _Dumper(conn, sink, params.database, opts, progress, cancel)
         result = dumper.run()

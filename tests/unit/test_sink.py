@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import zlib
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dumper.backup.sink import Sink, atomic_file, gzip_member, part_path
+from dumper.backup.sink import Sink, atomic_file, compress_chunk, gzip_member, part_path
 
 
 @given(st.lists(st.binary(max_size=3000), max_size=40), st.integers(1, 4))
@@ -109,3 +110,11 @@ def test_abort_drops_pending_work() -> None:
     sink.abort()
     with pytest.raises(ValueError):
         sink.write(b"x")
+
+
+def test_mostly_hex_chunks_use_the_fast_level_and_text_the_normal_one() -> None:
+    hexdata = os.urandom(50_000).hex().upper().encode()
+    text = b"INSERT INTO t VALUES (1,'some text that repeats',2.5);\n" * 2000
+    assert compress_chunk(hexdata, 5, 1) == gzip_member(hexdata, 1)
+    assert compress_chunk(text, 5, 1) == gzip_member(text, 5)
+    assert gzip.decompress(compress_chunk(hexdata, 5, 1)) == hexdata
