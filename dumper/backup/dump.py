@@ -40,6 +40,7 @@ log = get_logger("dump")
 # Client error codes and server codes that mean the connection is gone, not the query wrong.
 _CONNECTION_ERRNOS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2014, 2055})
 _NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
+_TRANSACTIONAL_ENGINES = frozenset({"INNODB", "ROCKSDB", "TOKUDB", "NDBCLUSTER", "SEQUENCE"})
 _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
 _TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
 _FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO"
@@ -306,7 +307,12 @@ class _Dumper:
         with self._guard("reading the list of objects"):
             tables, views, sequences = self._list_tables()
         self.tables_total = len(tables)
-        self._write_header(version, started, snapshot_note)
+        outside = [
+            t.name
+            for t in tables
+            if t.engine not in _TRANSACTIONAL_ENGINES and t.engine not in _NO_DATA_ENGINES
+        ]
+        self._write_header(version, started, snapshot_note, outside)
         self.report()
         for seq in sequences:
             self._check_cancel()
@@ -467,13 +473,23 @@ class _Dumper:
 
     # -- header, footer ---------------------------------------------------------------------
 
-    def _write_header(self, version: str, started: datetime, snapshot: str) -> None:
+    def _write_header(
+        self, version: str, started: datetime, snapshot: str, outside: list[str]
+    ) -> None:
+        # tables of non-transactional engines (MyISAM, Aria, ...) are read as they are when
+        # their turn comes: the snapshot does not cover them, and the admin should know
+        note = (
+            f"-- Not covered by the snapshot (non-transactional): {_comment(', '.join(outside))}\n"
+            if outside
+            else ""
+        )
         self._write(
             f"-- dumper {__version__} SQL dump\n"
             f"-- Server version: {_comment(version)}\n"
             f"-- Database: {_comment(self.database)}\n"
             f"-- Started: {started.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
             f"-- Consistent snapshot: {_comment(snapshot)}\n"
+            f"{note}"
             "\n"
             "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n"
             "/*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;\n"
