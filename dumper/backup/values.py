@@ -6,6 +6,7 @@ so a whole row can be built server-side with one CONCAT and a whole batch with o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"})
@@ -40,6 +41,9 @@ KEYSET_TYPES = (
 )
 # Types whose big values can be appended chunk by chunk with UPDATE ... CONCAT.
 SPLITTABLE_TYPES = (STRING_TYPES - {"enum", "set"}) | (BINARY_TYPES - {"vector"})
+
+
+_EMPTY_MEMBER = re.compile(r"[(,]''[,)]")
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,10 @@ def _hex_literal(col: Column, value: str) -> str:
 
 def _quote_text(value: str) -> str:
     # QUOTE leaves CR as is, and the mysql/mariadb client drops a CR before a newline even
-    # inside a string: the caller escapes CR in the whole batch (see escape_cr)
-    return f"QUOTE({value})"
+    # inside a string: the caller escapes CR in the whole batch (see escape_cr).
+    # One explicit collation for every text piece: CONCAT of columns with different
+    # collations would otherwise fail with "Illegal mix of collations".
+    return f"QUOTE({value}) COLLATE utf8mb4_bin"
 
 
 def escape_cr(literals: bytes) -> bytes:
@@ -134,6 +140,10 @@ def literal_expr(col: Column) -> str:
         return f"QUOTE({c})"
     if col.is_binary:
         return _null_guard(col, _hex_literal(col, c))
+    if t == "enum" and _EMPTY_MEMBER.search(col.column_type):
+        # ENUM('', ...): the member '' and the error value '' (index 0) look alike as text;
+        # the index tells them apart, and the restored table has the same members
+        return f"IFNULL({c}+0,'NULL')" if col.nullable else f"{c}+0"
     if t == "json" or col.json or (col.is_text and col.charset in READABLE_CHARSETS):
         if col.charset in ("utf8mb4", None) or t == "json":
             return _quote_text(c)

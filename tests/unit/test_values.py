@@ -66,13 +66,15 @@ def test_binary_strings_and_spatial_values_are_hex_literals(col: Column) -> None
 
 
 def test_utf8mb4_text_is_quoted_without_conversion() -> None:
-    assert literal_expr(Column("s", "varchar", charset="utf8mb4")) == "QUOTE(`s`)"
+    assert literal_expr(Column("s", "varchar", charset="utf8mb4")) == (
+        "QUOTE(`s`) COLLATE utf8mb4_bin"
+    )
 
 
 @pytest.mark.parametrize("charset", ["latin1", "utf8mb3", "ascii"])
 def test_text_in_lossless_charsets_is_converted_to_utf8mb4(charset: str) -> None:
     assert literal_expr(Column("s", "text", charset=charset)) == (
-        "QUOTE(CONVERT(`s` USING utf8mb4))"
+        "QUOTE(CONVERT(`s` USING utf8mb4)) COLLATE utf8mb4_bin"
     )
 
 
@@ -84,12 +86,23 @@ def test_text_in_other_charsets_is_hex_with_its_introducer(charset: str) -> None
 
 
 def test_json_is_quoted_text() -> None:
-    assert literal_expr(Column("j", "json")) == "QUOTE(`j`)"
-    assert literal_expr(Column("j", "longtext", charset="utf8mb4", json=True)) == "QUOTE(`j`)"
+    assert literal_expr(Column("j", "json")) == "QUOTE(`j`) COLLATE utf8mb4_bin"
+    assert literal_expr(Column("j", "longtext", charset="utf8mb4", json=True)) == (
+        "QUOTE(`j`) COLLATE utf8mb4_bin"
+    )
 
 
 def test_unknown_types_fall_back_to_their_text_form() -> None:
-    assert literal_expr(Column("i", "inet6")) == "QUOTE(CONVERT(`i` USING utf8mb4))"
+    assert literal_expr(Column("i", "inet6")) == (
+        "QUOTE(CONVERT(`i` USING utf8mb4)) COLLATE utf8mb4_bin"
+    )
+
+
+def test_enum_with_an_empty_member_is_written_by_index() -> None:
+    col = Column("e", "enum", "enum('','a')", charset="utf8mb4")
+    assert literal_expr(col) == "IFNULL(`e`+0,'NULL')"
+    plain = Column("e", "enum", "enum('a','b')", charset="utf8mb4")
+    assert literal_expr(plain) == "QUOTE(`e`) COLLATE utf8mb4_bin"
 
 
 def test_row_is_one_concat_of_the_column_literals() -> None:
@@ -108,7 +121,9 @@ def test_key_literals_keep_charset_and_collation_for_string_keys() -> None:
 
 def test_chunks_of_big_values_are_substrings_in_the_same_literal_form() -> None:
     text = Column("t", "longtext", charset="utf8mb4")
-    assert chunk_literal_expr(text, 1, 100) == "QUOTE(CONVERT(SUBSTRING(`t`,1,100) USING utf8mb4))"
+    assert chunk_literal_expr(text, 1, 100) == (
+        "QUOTE(CONVERT(SUBSTRING(`t`,1,100) USING utf8mb4)) COLLATE utf8mb4_bin"
+    )
     blob = Column("b", "longblob")
     assert chunk_literal_expr(blob, 5, 10) == "CONCAT('X''',HEX(SUBSTRING(`b`,5,10)),'''')"
     assert empty_literal(text) == "''" and empty_literal(blob) == "X''"
