@@ -581,36 +581,55 @@ class _Dumper:
         return count, data, truncated or (count > 1 and len(data) > 2 * self.batch_bytes)
 
     def _dump_rows_int_ranges(self, table: _Table, key: Column) -> None:
-        """Integer key: batches are ranges of key values sized by the bytes the last one gave.
+        """Integer key: a batch is a range of key values, sized from the rows per value so far.
 
-        Needs no query to find where a batch ends; gaps in the key only widen the next range.
+        Where keys are dense (auto-increment) no query is needed to find where a batch ends.
+        Where they are sparse, a guessed range could hold far more rows than a batch after a
+        change of density, so the end is looked up (LIMIT 1 OFFSET n-1), as for other keys.
         """
         prefix = self._insert_prefix(table)
         rexpr = row_expr(table.insert_columns)
-        bounds = self._one(f"SELECT MIN({key.ident}), MAX({key.ident}) FROM {table.ident}")
+        k = key.ident
+        bounds = self._one(f"SELECT MIN({k}), MAX({k}) FROM {table.ident}")
         if bounds is None or bounds[0] is None:
             return
         lo, hi = int(bounds[0]), int(bounds[1])
         guess = 2 * table.avg_row_length + 32  # hex doubles binary data
-        step = max(1, min(50_000, self.batch_bytes // guess))
+        rows = max(1, min(50_000, self.batch_bytes // guess))  # rows per batch
+        span = rows  # key values per batch; assume dense until seen otherwise
         after = lo - 1
         while after < hi:
             self._check_cancel()
-            upto = min(after + step, hi)
-            cond = f"{key.ident} > {after} AND {key.ident} <= {upto}"
-            count, data, retry = self._fetch_range(table, rexpr, cond)
-            if retry and upto - after > 1:
-                step = max(1, min(step // 2, step * self.batch_bytes // max(len(data), 1)))
+            if span <= 4 * rows:
+                upto = min(after + span, hi)
+            else:
+                found = self._one(
+                    f"SELECT {k} FROM {table.ident} WHERE {k} > {after}"
+                    f" ORDER BY {k} LIMIT 1 OFFSET {rows - 1}"
+                )
+                upto = hi if found is None else int(found[0])
+            count, data, retry = self._fetch_range(table, rexpr, f"{k} > {after} AND {k} <= {upto}")
+            if retry and count > 1:
+                # too much for one batch: aim at `rows` rows with the density just seen
+                rows = max(1, min(rows // 2, rows * self.batch_bytes // max(len(data), 1)))
+                span = max(1, min(span // 2, (upto - after) * rows // count))
                 continue
-            if retry:  # a single key value: one row too large for a statement
-                self._dump_split_row(table, [key], [str(upto)], prefix)
+            if retry:  # one row too large for a statement
+                row = self._one(
+                    f"SELECT {k} FROM {table.ident} WHERE {k} > {after} AND {k} <= {upto}"
+                )
+                assert row is not None
+                self._dump_split_row(table, [key], [_text(row[0])], prefix)
                 self._count(table, 1)
             elif count:
                 self._write_insert(prefix, data)
                 self._count(table, count)
-                step = max(1, min(step * 4, step * self.batch_bytes // max(len(data), 1)))
+                rows = max(1, min(rows * 2, 1_000_000, self.batch_bytes * count // len(data)))
+                span = max(1, min(span * 2, (upto - after) * rows // count))
             else:
-                step *= 4
+                # a gap: continue right before the next key instead of widening blindly
+                nxt = self._one(f"SELECT MIN({k}) FROM {table.ident} WHERE {k} > {upto}")
+                upto = hi if nxt is None or nxt[0] is None else int(nxt[0]) - 1
             after = upto
             self.report()
 
