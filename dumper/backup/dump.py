@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -106,10 +107,23 @@ def dump_database(
     out = Path(out)
     if compress is None:
         compress = out.name.endswith(".gz")
-    with atomic_file(out) as fh:
-        result = dump_to_stream(
-            params, fh, compress=compress, progress=progress, cancel=cancel, options=options
-        )
+    started = time.monotonic()
+    try:
+        with atomic_file(out) as fh:
+            result = dump_to_stream(
+                params, fh, compress=compress, progress=progress, cancel=cancel, options=options
+            )
+    except OSError as exc:  # opening, fsync, rename; errors while writing are DumpFailed already
+        raise DumpFailed(f"cannot write {out}: {exc.strerror or exc}") from exc
+    log.info(
+        "dumped %s to %s: %d tables, %d rows, %d bytes in %.1f s",
+        params.safe_url(),
+        out.name,
+        result.tables,
+        result.rows,
+        result.size_bytes,
+        time.monotonic() - started,
+    )
     return replace(result, path=out)
 
 
@@ -137,6 +151,9 @@ def dump_to_stream(
         result = dumper.run()
         sink.close()
         dumper.report()  # the final call: every byte is written now
+    except OSError as exc:  # the output, e.g. a full disk; connection errors are mapped inside
+        sink.abort()
+        raise DumpFailed(f"cannot write the dump: {exc.strerror or exc}") from exc
     except BaseException:
         sink.abort()
         raise

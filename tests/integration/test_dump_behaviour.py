@@ -12,7 +12,7 @@ import pytest
 
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.dump import DumpOptions, DumpProgress, dump_database, dump_to_stream
-from dumper.errors import Cancelled, ConnectionFailed
+from dumper.errors import Cancelled, ConnectionFailed, DumpFailed
 from tests.conftest import free_port
 from tests.fixtures.dbcompare import execute, load_dump_file, query
 
@@ -206,3 +206,34 @@ def test_killed_server_ends_the_dump_with_a_clear_error_and_no_file(
         dump_database(params, out_dir / "x.sql.gz", progress=on_progress, options=SMALL)
     assert "lost connection" in str(info.value)
     _no_files_left(out_dir)
+
+
+class _FullDisk(io.RawIOBase):
+    """A stream that accepts `room` bytes, then fails as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        if len(data) > self.room:
+            raise OSError(28, "No space left on device")
+        self.room -= len(data)
+        return len(data)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_a_full_disk_fails_the_dump_with_the_reason(scratch_db: ConnParams, compress: bool) -> None:
+    _fill(scratch_db)
+    with pytest.raises(DumpFailed, match="No space left on device"):
+        dump_to_stream(scratch_db, _FullDisk(100_000), compress=compress, options=SMALL)  # type: ignore[arg-type]
+
+
+def test_an_output_folder_that_does_not_exist_fails_with_the_reason(
+    scratch_db: ConnParams, tmp_path: Path
+) -> None:
+    with pytest.raises(DumpFailed, match="No such file or directory"):
+        dump_database(scratch_db, tmp_path / "missing" / "x.sql.gz")
+    _no_files_left(tmp_path)
