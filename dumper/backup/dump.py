@@ -694,7 +694,8 @@ class _Dumper:
         sql = f"SELECT {_marked(row_expr(table.insert_columns))} FROM {table.ident}"
         batch: list[bytes] = []
         size = 0
-        with self.conn.cursor(pymysql.cursors.SSCursor) as cur:
+        cur = self.conn.cursor(pymysql.cursors.SSCursor)
+        try:
             cur.execute(sql)
             while True:
                 self._check_cancel()
@@ -709,12 +710,23 @@ class _Dumper:
                     if size and size + len(value) > self.batch_bytes:
                         self._flush_batch(table, prefix, batch)
                         batch, size = [], 0
+                        self._check_cancel()
                     batch.append(value)
                     size += len(value) + 1
                 if not rows:
                     break
-            if batch:
-                self._flush_batch(table, prefix, batch)
+        except BaseException:
+            # closing the cursor would read the rest of the table first: drop the connection,
+            # and tell PyMySQL's result (whose __del__ would try the same) that it is over
+            result = getattr(cur, "_result", None)
+            if result is not None:
+                result.unbuffered_active = False
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            raise
+        cur.close()
+        if batch:
+            self._flush_batch(table, prefix, batch)
 
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
         self._write_insert(prefix, b",".join(batch))

@@ -149,6 +149,38 @@ def test_cancel_stops_the_dump_and_leaves_no_file(scratch_db: ConnParams, tmp_pa
     _no_files_left(tmp_path)
 
 
+def test_cancel_while_streaming_a_table_without_key_stops_without_reading_it_all(
+    scratch_db: ConnParams, tmp_path: Path
+) -> None:
+    _fill(scratch_db, 100)
+    execute(
+        scratch_db,
+        "CREATE TABLE heap (a INT, b VARCHAR(40))",
+        "INSERT INTO heap SELECT x.id, y.name FROM items x, items y",  # 10,000 rows, no key
+    )
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def on_progress(p: DumpProgress) -> None:
+        if p.table == "heap" and p.rows > 0:
+            seen.append(p.rows)
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        dump_database(
+            scratch_db, tmp_path / "x.sql.gz", progress=on_progress, cancel=cancel, options=SMALL
+        )
+    assert len(seen) == 1
+    _no_files_left(tmp_path)
+    # the server is not left holding anything of ours
+    mine = query(
+        scratch_db,
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+        f" WHERE DB = '{scratch_db.database}' AND ID <> CONNECTION_ID()",
+    )
+    assert mine[0][0] == 0
+
+
 def test_cancel_before_start_leaves_no_file(scratch_db: ConnParams, tmp_path: Path) -> None:
     cancel = threading.Event()
     cancel.set()
