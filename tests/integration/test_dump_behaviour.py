@@ -269,3 +269,29 @@ def test_an_output_folder_that_does_not_exist_fails_with_the_reason(
     with pytest.raises(DumpFailed, match="No such file or directory"):
         dump_database(scratch_db, tmp_path / "missing" / "x.sql.gz")
     _no_files_left(tmp_path)
+
+
+@pytest.mark.private_server
+def test_a_server_that_stops_answering_ends_the_dump_after_the_read_timeout(
+    private_mariadb: object, tmp_path: Path
+) -> None:
+    import dataclasses
+    import signal
+
+    server = private_mariadb
+    params: ConnParams = dataclasses.replace(server.params, read_timeout=2)  # type: ignore[attr-defined]
+    _fill(params, 5000)
+    proc = server.proc  # type: ignore[attr-defined]
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+
+    def on_progress(p: DumpProgress) -> None:
+        if p.rows > 500:
+            proc.send_signal(signal.SIGSTOP)  # alive, but silent
+
+    try:
+        with pytest.raises(ConnectionFailed, match="timed out"):
+            dump_database(params, out_dir / "x.sql.gz", progress=on_progress, options=SMALL)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    _no_files_left(out_dir)
