@@ -555,10 +555,11 @@ class _Dumper:
     def _dump_table(self, table: _Table) -> None:
         row = self._one(f"SHOW CREATE TABLE {table.ident}")
         assert row is not None
+        create = unqualify_sequences(_text(row[1]), self.database)
         self._write(
             f"\n--\n-- Table structure for table {_comment(table.name)}\n--\n\n"
             f"DROP TABLE IF EXISTS {table.ident};\n"
-            f"{_text(row[1])};\n"
+            f"{create};\n"
         )
         self.table_rows[table.name] = 0
         if table.engine in _NO_DATA_ENGINES or not table.insert_columns:
@@ -912,6 +913,18 @@ class _Dumper:
             context += f"SET time_zone = {quote_string(tz)};\n"
             self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", create, context)
             self._write("SET time_zone = '+00:00';\n")
+
+
+def unqualify_sequences(create: str, database: str) -> str:
+    """Drop the source database from `nextval(`db`.`seq`)` in a MariaDB CREATE TABLE.
+
+    SHOW CREATE TABLE always names the database there; left in, a table restored into another
+    database would keep drawing numbers from the source database's sequence.
+    """
+    pattern = re.compile(
+        r"\b(nextval|lastval|setval)\(" + re.escape(quote_ident(database)) + r"\.", re.IGNORECASE
+    )
+    return pattern.sub(r"\1(", create)
 
 
 def view_order(definitions: dict[str, str]) -> list[str]:

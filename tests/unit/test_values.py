@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dumper.backup.dump import keyset_condition, view_order
+from dumper.backup.dump import keyset_condition, unqualify_sequences, view_order
 from dumper.backup.values import (
     Column,
     chunk_literal_expr,
@@ -176,3 +176,12 @@ def test_views_come_after_the_views_they_use() -> None:
 def test_view_order_survives_a_cycle() -> None:
     defs = {"a": "VIEW `a` AS select * from `b`", "b": "VIEW `b` AS select * from `a`"}
     assert sorted(view_order(defs)) == ["a", "b"]
+
+
+def test_sequence_defaults_lose_the_source_database_name() -> None:
+    create = "`id` int NOT NULL DEFAULT nextval(`shop`.`seq`), `x` int DEFAULT NEXTVAL(`shop`.`s2`)"
+    assert unqualify_sequences(create, "shop") == (
+        "`id` int NOT NULL DEFAULT nextval(`seq`), `x` int DEFAULT NEXTVAL(`s2`)"
+    )
+    other = "DEFAULT nextval(`other`.`seq`)"
+    assert unqualify_sequences(other, "shop") == other
