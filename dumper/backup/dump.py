@@ -882,7 +882,8 @@ class _Dumper:
             ident = quote_ident(name)
             row = self._one(f"SHOW CREATE TRIGGER {ident}")
             assert row is not None
-            sql_mode, create, cs, coll = _text(row[1]), _text(row[2]), _text(row[3]), _text(row[4])
+            sql_mode, cs, coll = _text(row[1]), _text(row[3]), _text(row[4])
+            create = unqualify_trigger(_text(row[2]), self.database)
             self._write_compound(
                 "Trigger",
                 name,
@@ -925,6 +926,22 @@ def unqualify_sequences(create: str, database: str) -> str:
         r"\b(nextval|lastval|setval)\(" + re.escape(quote_ident(database)) + r"\.", re.IGNORECASE
     )
     return pattern.sub(r"\1(", create)
+
+
+def unqualify_trigger(create: str, database: str) -> str:
+    """Drop the source database from a trigger's name and table (`db.trg ... ON db.t`).
+
+    SHOW CREATE TRIGGER returns the statement as it was typed; a qualified one would create the
+    trigger in the source database when the dump is restored into another. The body is kept.
+    """
+    m = re.search(r"\bfor\s+each\s+row\b", create, re.IGNORECASE)
+    if m is None:
+        return create
+    names = [re.escape(quote_ident(database))]
+    if re.fullmatch(r"[A-Za-z0-9_$]+", database):
+        names.append(re.escape(database))
+    qualifier = re.compile(r"(?<![\w`$.])(?:" + "|".join(names) + r")\s*\.\s*(?=[`\w$])")
+    return qualifier.sub("", create[: m.start()]) + create[m.start() :]
 
 
 def view_order(definitions: dict[str, str]) -> list[str]:

@@ -18,6 +18,7 @@ from tests.fixtures.dbcompare import (
     FIXTURES,
     SAKILA,
     assert_same,
+    execute,
     is_mariadb,
     load_dump_file,
     load_sql,
@@ -176,6 +177,42 @@ def test_restoring_over_a_database_that_holds_the_same_objects_replaces_them(
     load_dump_file(dst, out)
     restore_file(out, dst)
     assert_same(edge_db, dst)
+
+
+def test_objects_named_with_their_database_are_restored_into_the_target_database(
+    scratch_db_factory: Factory, tmp_path: Path
+) -> None:
+    src = scratch_db_factory()
+    db = src.database
+    execute(
+        src,
+        "CREATE TABLE t (a INT)",
+        f"CREATE TRIGGER {db}.trg BEFORE INSERT ON {db}.t FOR EACH ROW SET NEW.a = NEW.a + 1",
+        f"CREATE TRIGGER `{db}`.`trg2` BEFORE UPDATE ON `{db}`.`t` FOR EACH ROW SET NEW.a = 7",
+        f"CREATE VIEW `{db}`.v AS SELECT a FROM `{db}`.t",
+        f"CREATE PROCEDURE `{db}`.p() SELECT a FROM t",
+    )
+    if is_mariadb(src):
+        execute(src, "CREATE SEQUENCE s", f"CREATE TABLE n (id INT DEFAULT NEXTVAL(`{db}`.s))")
+    out = tmp_path / "q.sql"
+    dump_database(src, out)
+    dst = scratch_db_factory()
+    load_dump_file(dst, out)
+
+    def unnamed(db: ConnParams) -> dict[str, object]:
+        def strip(v: object) -> object:
+            if isinstance(v, bytes):
+                name = db.database.encode()
+                return v.replace(b"`" + name + b"`.", b"").replace(name + b".", b"")
+            return type(v)(map(strip, v)) if isinstance(v, (tuple, list)) else v
+
+        return {k: strip(v) for k, v in snapshot(db).items()}
+
+    assert unnamed(src) == unnamed(dst)
+    execute(dst, "INSERT INTO t VALUES (1)")
+    assert query(dst, "SELECT a FROM t") == [(2,)]  # the trigger lives in the target
+    assert query(src, "SELECT COUNT(*) FROM t")[0][0] == 0
+    assert db.encode() not in out.read_bytes().split(b"\n", 5)[-1]
 
 
 @pytest.fixture(scope="module")

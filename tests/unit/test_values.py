@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dumper.backup.dump import keyset_condition, unqualify_sequences, view_order
+from dumper.backup.dump import (
+    keyset_condition,
+    unqualify_sequences,
+    unqualify_trigger,
+    view_order,
+)
 from dumper.backup.values import (
     Column,
     chunk_literal_expr,
@@ -185,3 +190,20 @@ def test_sequence_defaults_lose_the_source_database_name() -> None:
     )
     other = "DEFAULT nextval(`other`.`seq`)"
     assert unqualify_sequences(other, "shop") == other
+
+
+def test_triggers_lose_the_source_database_in_their_name_and_table_only() -> None:
+    plain = (
+        "CREATE DEFINER=`root`@`%` trigger shop.trg before insert on shop.t"
+        " for each row set new.a = (select max(a) from shop.t)"
+    )
+    assert unqualify_trigger(plain, "shop") == (
+        "CREATE DEFINER=`root`@`%` trigger trg before insert on t"
+        " for each row set new.a = (select max(a) from shop.t)"
+    )
+    quoted = "CREATE TRIGGER `my db`.`t``x` AFTER DELETE ON `my db` . `t` FOR EACH ROW DO 1"
+    assert unqualify_trigger(quoted, "my db") == (
+        "CREATE TRIGGER `t``x` AFTER DELETE ON `t` FOR EACH ROW DO 1"
+    )
+    other = "CREATE TRIGGER trg BEFORE INSERT ON shopx.t FOR EACH ROW DO 1"
+    assert unqualify_trigger(other, "shop") == other
