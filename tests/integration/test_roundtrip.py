@@ -242,3 +242,36 @@ def test_sakila_round_trips_exactly(
     assert sum(k.startswith("view ") for k in snap) == 7
     assert sum(k.startswith("trigger ") and k != "trigger order" for k in snap) == 6
     assert sum(k.startswith(("function ", "procedure ")) for k in snap) == 6
+
+
+def test_an_empty_database_dumps_to_a_complete_file_that_loads(
+    scratch_db_factory: Factory, tmp_path: Path
+) -> None:
+    src = scratch_db_factory()
+    out = tmp_path / "empty.sql.gz"
+    result = dump_database(src, out)
+    assert (result.tables, result.rows, result.table_rows) == (0, 0, {})
+    assert _text(out).rstrip("\n").split("\n")[-1] == (
+        '-- dumper-manifest {"version": 1, "tables": {}, "rows": 0}'
+    )
+    dst = scratch_db_factory()
+    load_dump_file(dst, out)
+    restore_file(out, dst)
+    assert snapshot(dst) == {"trigger order": []}
+
+
+def test_a_table_with_a_thousand_columns_round_trips(
+    scratch_db_factory: Factory, tmp_path: Path
+) -> None:
+    src = scratch_db_factory()
+    cols = ", ".join(f"c{i} {'INT' if i % 3 else 'VARCHAR(3)'}" for i in range(1000))
+    execute(
+        src,
+        f"CREATE TABLE wide (id INT PRIMARY KEY, {cols}) ROW_FORMAT=DYNAMIC",
+        "INSERT INTO wide (id, c0, c1, c999) VALUES (1, 'a', 2, 'z'), (2, NULL, NULL, '')",
+    )
+    out = tmp_path / "wide.sql.gz"
+    dump_database(src, out)
+    dst = scratch_db_factory()
+    load_dump_file(dst, out)
+    assert_same(src, dst)
