@@ -197,6 +197,9 @@ class TargetMetrics:
     last_backup_size_bytes: int | None
     last_backup_duration_seconds: float | None
     job_running: bool
+    backups: int  # rows kept for the target, any status
+    backups_bytes: int  # bytes of its finished backup files
+    backups_failed: int  # failed rows still recorded: a gauge, rotation prunes old ones
 
 
 @dataclass(frozen=True)
@@ -476,6 +479,9 @@ class App:
                     last_backup_size_bytes=good.size_bytes if good else None,
                     last_backup_duration_seconds=good.duration_seconds if good else None,
                     job_running=any(j.target_id == target.id for j in jobs),
+                    backups=len(backups),
+                    backups_bytes=sum(b.size_bytes or 0 for b in backups if b.status == SUCCESS),
+                    backups_failed=sum(1 for b in backups if b.status == "failed"),
                 )
             )
         disk = self._disk()

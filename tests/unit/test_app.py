@@ -248,6 +248,7 @@ def test_metrics(app: App) -> None:
     assert tm.target == "shop" and tm.last_backup_ok is False
     assert tm.last_success_timestamp_seconds == NOW.timestamp()
     assert tm.last_backup_size_bytes == 10
+    assert (tm.backups, tm.backups_bytes, tm.backups_failed) == (2, 10, 1)
 
 
 def test_test_connection_validates_input_and_reports_unreachable_server(app: App) -> None:
