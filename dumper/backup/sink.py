@@ -48,7 +48,7 @@ class Sink:
 
     Writes are buffered into chunks of about `chunk_size`; with `compress`, up to `workers`
     chunks are compressed at once and written in order. Memory stays bounded by
-    `chunk_size * (2 * workers + 1)`.
+    `chunk_size * (workers + 3)`: one chunk filling, `workers + 1` in flight, one written.
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class Sink:
         self._hash = hashlib.sha256()
         self.bytes_written = 0  # bytes that reached `raw`
         self.bytes_in = 0  # uncompressed bytes accepted
-        self._max_pending = 2 * max(1, workers)
+        self._max_pending = max(1, workers) + 1
         self._pending: deque[Future[bytes]] = deque()
         self._pool = (
             ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="dumper-gzip")
