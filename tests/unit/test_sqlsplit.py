@@ -143,6 +143,17 @@ def test_non_ascii_and_invalid_utf8_bytes_pass_through_untouched():
     assert sqls(data) == [data[:-1]]
 
 
+def test_long_strings_with_escapes_and_doubled_quotes_stay_whole():
+    long = b"a;" * 300
+    data = b"SELECT '" + long + b"\\'" + long + b"''" + long + b"', \"" + long + b'";SELECT 2;'
+    assert sqls(data) == [data[: data.index(b";SELECT 2")], b"SELECT 2"]
+
+
+def test_unterminated_long_string_at_end_is_an_error():
+    with pytest.raises(BackupCorrupt, match="line 1"):
+        split_all(b"INSERT INTO t VALUES ('" + b"x" * 5000 + b"\n")
+
+
 def test_hash_inside_string_is_not_a_comment():
     assert sqls(b"SELECT '#';SELECT \"--  \";") == [b"SELECT '#'", b'SELECT "--  "']
 
@@ -187,6 +198,14 @@ SQL_PIECES = [
     b"SELECT `we``ird;`;",
     b"  ;",
     b"\n",
+    b"INSERT INTO b VALUES (X'"
+    + b"0A3B27" * 120
+    + b"', '"
+    + b"x;" * 200
+    + b"\\';"
+    + b"y" * 300
+    + b"''');",
+    b'SELECT "' + b"q;" * 150 + b'\\"' + b"z" * 400 + b'""";',
 ]
 
 
