@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import os
 import pty
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -205,3 +207,34 @@ def test_progress_bar_is_drawn_only_when_stderr_is_a_terminal(scratch_db_factory
     assert b"\rchecking s.sql.gz" in drawn
     plain = dumper("restore", str(out), url(dst))
     assert plain.returncode == 0 and plain.stderr == b""
+
+
+def test_ctrl_c_cancels_a_restore_cleanly_with_exit_130(scratch_db, tmp_path):
+    rows = b"".join(
+        b"INSERT INTO `t` VALUES (%d, '%s');\n" % (i, os.urandom(50_000).hex().encode())
+        for i in range(400)
+    )
+    path = tmp_path / "big.sql"
+    path.write_bytes(
+        b"-- dumper 0.1.0 SQL dump\nCREATE TABLE `t` (id int, s mediumtext);\n"
+        + rows
+        + b"-- Dump completed 2026-11-26T03:00:12Z\n"
+        b'-- dumper-manifest {"version": 1, "tables": {"t": 400}, "rows": 400}\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dumper", "restore", str(path), url(scratch_db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not sql(scratch_db, "SHOW TABLES") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert one_line(err).startswith("dumper: cancelled: restore cancelled after ")
+    assert sql(scratch_db, "SELECT COUNT(*) FROM t")[0][0] < 400
