@@ -123,3 +123,32 @@ def test_a_big_json_value_that_cannot_be_split_is_its_own_statement(
     dst = scratch_db_factory()
     load_dump_file(dst, out)
     assert_same(src, dst)
+
+
+def test_big_texts_in_any_charset_are_split_on_character_boundaries(
+    scratch_db_factory: Factory, tmp_path: Path
+) -> None:
+    from dumper.backup.dump import DumpOptions
+
+    src = scratch_db_factory()
+    execute(
+        src,
+        "CREATE TABLE t (a VARCHAR(5) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+        " b INT NOT NULL, PRIMARY KEY (a, b),"
+        " cp LONGTEXT CHARACTER SET cp1251, u2 LONGTEXT CHARACTER SET ucs2,"
+        " sj LONGTEXT CHARACTER SET sjis, l1 LONGTEXT CHARACTER SET latin1, bl LONGBLOB)",
+        "INSERT INTO t VALUES ('k', 1, REPEAT(_cp1251 X'C0E198', 30000),"
+        " REPEAT(_ucs2 X'00E93042', 20000), REPEAT(_sjis X'955C8E9A41', 20000),"
+        " REPEAT(_latin1 X'E90D0A27', 30000), REPEAT(X'00FF', 50000)),"
+        " ('k', 2, 'x', 'y', 'z', 'w', X'00')",
+    )
+    out = tmp_path / "t.sql.gz"
+    result = dump_database(src, out, options=DumpOptions(batch_bytes=4096, split_row_bytes=8192))
+    assert result.table_rows == {"t": 2}
+    text = gzip.decompress(out.read_bytes())
+    for col in (b"cp", b"u2", b"sj", b"l1", b"bl"):
+        assert text.count(b"UPDATE `t` SET `" + col + b"` = CONCAT(") > 5
+    assert b"WHERE `a` = _utf8mb4 X'6B' COLLATE utf8mb4_bin AND `b` = 1;" in text
+    dst = scratch_db_factory()
+    load_dump_file(dst, out)
+    assert_same(src, dst)
