@@ -809,12 +809,31 @@ class _Dumper:
     def _reset_context(self) -> str:
         return f"SET sql_mode = '{_FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
 
+    def _check_view(self, name: str) -> None:
+        """Refuse a view whose tables or columns are gone: its CREATE VIEW would fail the restore.
+
+        (mysqldump refuses it too.) A definer that no longer exists does not stop the dump.
+        """
+        import pymysql
+
+        try:
+            self._query(f"SHOW COLUMNS FROM {quote_ident(name)}")
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] == 1356:
+                raise DumpFailed(
+                    f"view {name} references tables, columns or functions that do not exist "
+                    f"(or cannot be used), so it could not be restored: {exc.args[-1]}"
+                ) from exc
+            if not exc.args or exc.args[0] != 1449:  # 1449: the definer does not exist
+                raise
+
     def _dump_views(self, views: list[str]) -> None:
         defs: dict[str, tuple[str, str, str]] = {}
         for name in views:
             self._check_cancel()
             row = self._one(f"SHOW CREATE VIEW {quote_ident(name)}")
             assert row is not None
+            self._check_view(name)
             defs[name] = (_text(row[1]), _text(row[2]), _text(row[3]))
         for name in view_order({n: d[0] for n, d in defs.items()}):
             create, cs, coll = defs[name]

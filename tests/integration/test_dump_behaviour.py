@@ -14,7 +14,7 @@ from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.dump import DumpOptions, DumpProgress, dump_database, dump_to_stream
 from dumper.errors import Cancelled, ConnectionFailed, DumpFailed
 from tests.conftest import free_port
-from tests.fixtures.dbcompare import execute, load_dump_file, query
+from tests.fixtures.dbcompare import assert_same, execute, load_dump_file, query
 
 pytestmark = pytest.mark.integration
 
@@ -295,3 +295,35 @@ def test_a_server_that_stops_answering_ends_the_dump_after_the_read_timeout(
     finally:
         proc.send_signal(signal.SIGCONT)
     _no_files_left(out_dir)
+
+
+def test_a_view_on_a_dropped_table_fails_the_dump_with_its_name(
+    scratch_db: ConnParams, tmp_path: Path
+) -> None:
+    execute(
+        scratch_db,
+        "CREATE TABLE t (a INT)",
+        "CREATE VIEW broken_v AS SELECT a FROM t",
+        "DROP TABLE t",
+    )
+    with pytest.raises(DumpFailed, match="view broken_v references"):
+        dump_database(scratch_db, tmp_path / "x.sql.gz")
+    _no_files_left(tmp_path)
+
+
+def test_a_view_whose_definer_is_gone_is_still_dumped(
+    scratch_db_factory: Callable[[], ConnParams], tmp_path: Path
+) -> None:
+    src = scratch_db_factory()
+    execute(
+        src,
+        "CREATE TABLE t (a INT)",
+        "CREATE DEFINER=`nobody_dumper`@`nowhere` SQL SECURITY INVOKER VIEW v AS SELECT a FROM t",
+        "CREATE DEFINER=`nobody_dumper`@`nowhere` SQL SECURITY DEFINER VIEW w AS SELECT a FROM t",
+    )
+    out = tmp_path / "v.sql"
+    dump_database(src, out)
+    assert "DEFINER=`nobody_dumper`@`nowhere`" in out.read_text()
+    dst = scratch_db_factory()
+    load_dump_file(dst, out)
+    assert_same(src, dst)
