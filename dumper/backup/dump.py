@@ -837,6 +837,10 @@ class _Dumper:
             defs[name] = (_text(row[1]), _text(row[2]), _text(row[3]))
         for name in view_order({n: d[0] for n, d in defs.items()}):
             create, cs, coll = defs[name]
+            # a view the server cannot open as its definer (e.g. the definer is gone) comes back
+            # with every column named `db`.`table`.`col`; restored elsewhere those names would
+            # point at the source database
+            create = create.replace(quote_ident(self.database) + ".", "")
             ident = quote_ident(name)
             self._write(
                 f"\n--\n-- View {_comment(name)}\n--\n\n"
