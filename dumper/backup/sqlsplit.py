@@ -51,12 +51,15 @@ def _body_pattern(delimiter: bytes) -> re.Pattern[bytes]:
     """
     first = delimiter[:1]
     specials = set(b"'\"`-#/") | {first[0]}
-    plain = b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(specials)) + b"]++"
+    plain = b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(specials)) + b"]"
+    # Quoted strings with runs of at most SHORT_RUN plain bytes; a longer string stops the
+    # match at its opening quote and is skipped with bytes.find (see _skip_string).
+    single = rb"'[^'\\]{0,%d}+(?:(?:\\[\s\S]|'')[^'\\]{0,%d}+)*+'" % (SHORT_RUN, SHORT_RUN)
     alternatives = [
-        plain,
-        # Quoted strings with runs of at most SHORT_RUN plain bytes; a longer string stops the
-        # match at its opening quote and is skipped with bytes.find (see _skip_string).
-        rb"'[^'\\]{0,%d}+(?:(?:\\[\s\S]|'')[^'\\]{0,%d}+)*+'" % (SHORT_RUN, SHORT_RUN),
+        # plain text and 'strings' in one step: the bulk of INSERT values, fewer iterations
+        b"(?:" + plain + b"*+" + single + b")++",
+        plain + b"++",
+        single,
         rb'"[^"\\]{0,%d}+(?:(?:\\[\s\S]|"")[^"\\]{0,%d}+)*+"' % (SHORT_RUN, SHORT_RUN),
         rb"`(?:[^`]++|``)*+`",
         _LINE_COMMENT,
