@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from dumper.backup import dsn
 from dumper.backup.sqlsplit import Statement, StatementSplitter
@@ -30,6 +30,7 @@ READ_SIZE = 1 << 18  # bytes read from the file at a time
 PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
 TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
 TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
+PARALLEL_VERIFY_MIN = 16 << 20  # gzip files this big are checked in two halves at once
 QUEUE_ITEMS = 8  # pieces of split statements the producer may run ahead
 BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
 BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
@@ -76,7 +77,11 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == _GZIP_MAGIC
 
 
-def _gunzip(f: IO[bytes], on_read: Callable[[int], None]) -> Iterator[bytes]:
+class _Reader(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def _gunzip(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
     """Decompress a (multi-member) gzip stream in bounded pieces, checking CRC and length."""
     d = zlib.decompressobj(wbits=31)
     pending = b""
@@ -104,13 +109,13 @@ def _gunzip(f: IO[bytes], on_read: Callable[[int], None]) -> Iterator[bytes]:
             yield out
 
 
-def _plain(f: IO[bytes], on_read: Callable[[int], None]) -> Iterator[bytes]:
+def _plain(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
     while chunk := f.read(PIECE_SIZE):
         on_read(len(chunk))
         yield chunk
 
 
-def _sql_pieces(f: IO[bytes], compressed: bool, on_read: Callable[[int], None]) -> Iterator[bytes]:
+def _sql_pieces(f: _Reader, compressed: bool, on_read: Callable[[int], None]) -> Iterator[bytes]:
     return _gunzip(f, on_read) if compressed else _plain(f, on_read)
 
 
@@ -170,6 +175,110 @@ def _parse_manifest(raw: bytes) -> dict[str, int]:
     return dict(tables)
 
 
+class _Tally:
+    """What verify keeps of the SQL it reads: its size, the first bytes and the last lines."""
+
+    def __init__(self) -> None:
+        self.sql_bytes = 0
+        self.head = b""
+        self.tail: collections.deque[tuple[bytes, int]] = collections.deque()
+        self._kept = 0
+        self._newlines = 0
+
+    def add(self, piece: bytes) -> None:
+        self.sql_bytes += len(piece)
+        if len(self.head) < 4096:
+            self.head += piece[: 4096 - len(self.head)]
+        count = piece.count(b"\n")
+        self.tail.append((piece, count))
+        self._kept += len(piece)
+        self._newlines += count
+        # Keep enough of the end to hold its last two whole lines (three newlines).
+        while len(self.tail) > 1:
+            first, first_count = self.tail[0]
+            rest = self._kept - len(first)
+            enough = rest >= TAIL_KEEP and self._newlines - first_count >= 3
+            if not (enough or rest >= TAIL_MAX):
+                break
+            self.tail.popleft()
+            self._kept -= len(first)
+            self._newlines -= first_count
+
+    def tail_bytes(self) -> bytes:
+        return b"".join(piece for piece, _ in self.tail)
+
+
+class _Range:
+    """A file read from `start`, ending at `end` as if that were the end of the file."""
+
+    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
+        f.seek(start)
+        self._f = f
+        self._left = end - start
+
+    def read(self, n: int) -> bytes:
+        data = self._f.read(min(n, self._left))
+        self._left -= len(data)
+        return data
+
+
+def _tally(path: Path, compressed: bool, start: int, end: int) -> _Tally:
+    tally = _Tally()
+    with path.open("rb") as f:
+        for piece in _sql_pieces(_Range(f, start, end), compressed, lambda n: None):
+            tally.add(piece)
+    return tally
+
+
+def _member_start_near(path: Path, offset: int) -> int | None:
+    """An offset past `offset` where a gzip member seems to start (magic, flags, it inflates).
+
+    Only a guess: both halves are then checked in full, and a wrong guess shows as an error.
+    """
+    with path.open("rb") as f:
+        f.seek(offset)
+        window = f.read(4 << 20)
+    at = 0
+    while (at := window.find(b"\x1f\x8b\x08", at)) >= 0:
+        if len(window) - at > 18 and window[at + 3] & 0xE0 == 0:
+            try:
+                zlib.decompressobj(wbits=31).decompress(window[at : at + (64 << 10)], 4096)
+                return offset + at
+            except zlib.error:
+                pass
+        at += 1
+    return None
+
+
+def _tally_in_halves(path: Path, size: int) -> _Tally | None:
+    """Inflate the two halves of a multi-member gzip file on two threads (zlib frees the GIL).
+
+    Returns None when the file cannot be cut at a member boundary or a half fails: the caller
+    then reads it in one pass, which also gives the authoritative error.
+    """
+    boundary = _member_start_near(path, size // 2)
+    if boundary is None:
+        return None
+    halves: list[_Tally | None] = [None, None]
+
+    def run(index: int, start: int, end: int) -> None:
+        with contextlib.suppress(BackupCorrupt, OSError):
+            halves[index] = _tally(path, True, start, end)
+
+    second = threading.Thread(target=run, args=(1, boundary, size), name="verify-half")
+    second.start()
+    try:
+        run(0, 0, boundary)
+    finally:
+        second.join()
+    first, last = halves
+    if first is None or last is None:
+        return None
+    first.sql_bytes += last.sql_bytes
+    first.tail.extend(last.tail)
+    return first
+
+
 def verify_file(path: Path) -> VerifyResult:
     """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
 
@@ -179,40 +288,23 @@ def verify_file(path: Path) -> VerifyResult:
     try:
         size = path.stat().st_size
         compressed = _is_gzip(path)
-        head = b""
-        tail: collections.deque[tuple[bytes, int]] = collections.deque()
-        kept = newlines = 0
-        sql_bytes = 0
-        with path.open("rb") as f:
-            for piece in _sql_pieces(f, compressed, lambda n: None):
-                sql_bytes += len(piece)
-                if len(head) < 4096:
-                    head += piece[: 4096 - len(head)]
-                count = piece.count(b"\n")
-                tail.append((piece, count))
-                kept += len(piece)
-                newlines += count
-                # Keep enough of the end to hold its last two whole lines (three newlines).
-                while len(tail) > 1:
-                    rest = kept - len(tail[0][0])
-                    enough = rest >= TAIL_KEEP and newlines - tail[0][1] >= 3
-                    if not (enough or rest >= TAIL_MAX):
-                        break
-                    first, first_count = tail.popleft()
-                    kept -= len(first)
-                    newlines -= first_count
+        tally = None
+        if compressed and size >= PARALLEL_VERIFY_MIN:
+            tally = _tally_in_halves(path, size)
+        if tally is None:
+            tally = _tally(path, compressed, 0, size)
     except OSError as exc:
         raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
     if path.name.endswith(".gz") and not compressed:
         raise BackupCorrupt(f"{path.name} is not gzip data")
-    if sql_bytes == 0:
+    if tally.sql_bytes == 0:
         raise BackupCorrupt("the file is empty: no SQL at all")
-    producer = _producer_of(head)
-    completed_at, table_rows = _check_end(producer, b"".join(piece for piece, _ in tail))
+    producer = _producer_of(tally.head)
+    completed_at, table_rows = _check_end(producer, tally.tail_bytes())
     return VerifyResult(
         compressed=compressed,
         size_bytes=size,
-        sql_bytes=sql_bytes,
+        sql_bytes=tally.sql_bytes,
         completed_at=completed_at,
         table_rows=table_rows,
         producer=producer or "mysqldump",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dumper.backup import restore
 from dumper.backup.restore import verify_file
 from dumper.errors import BackupCorrupt
 
@@ -209,3 +210,62 @@ def test_manifest_longer_than_the_usual_tail_is_still_read(tmp_path):
     assert len(sql.rsplit(b"\n", 2)[-2]) > 1 << 20
     result = verify_file(write(tmp_path, "wide.sql.gz", gzip.compress(sql, compresslevel=1)))
     assert result.table_rows == tables
+
+
+def members(sql: bytes, size: int, level: int = 6) -> bytes:
+    return b"".join(gzip.compress(sql[i : i + size], level) for i in range(0, len(sql), size))
+
+
+def big_sql() -> bytes:
+    rows = b"".join(
+        b"INSERT INTO `t` VALUES (%d,'%s');\n" % (i, b"%x" % (i * 7919)) for i in range(60000)
+    )
+    return dumper_sql({"t": 60000}, body=rows)
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Make every gzip file big enough for the two-thread check."""
+    monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
+
+
+def test_two_halves_check_gives_the_same_result_as_one_pass(tmp_path, monkeypatch):
+    path = write(tmp_path, "m.sql.gz", members(big_sql(), 200_000))
+    one_pass = verify_file(path)
+    monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
+    assert restore._tally_in_halves(path, path.stat().st_size) is not None
+    assert verify_file(path) == one_pass
+
+
+def test_two_halves_check_finds_a_flipped_byte_in_the_second_half(tmp_path, halves):
+    data = bytearray(members(big_sql(), 200_000, level=0))
+    data[len(data) * 3 // 4] ^= 0x04
+    with pytest.raises(BackupCorrupt, match="corrupt"):
+        verify_file(write(tmp_path, "m.sql.gz", bytes(data)))
+
+
+def test_two_halves_check_finds_a_flipped_byte_in_the_first_half(tmp_path, halves):
+    data = bytearray(members(big_sql(), 200_000, level=0))
+    data[len(data) // 4] ^= 0x04
+    with pytest.raises(BackupCorrupt, match="corrupt"):
+        verify_file(write(tmp_path, "m.sql.gz", bytes(data)))
+
+
+def test_two_halves_check_finds_truncation(tmp_path, halves):
+    data = members(big_sql(), 200_000)
+    with pytest.raises(BackupCorrupt, match="truncated"):
+        verify_file(write(tmp_path, "m.sql.gz", data[:-100]))
+
+
+def test_gzip_lookalike_inside_stored_data_is_not_taken_for_a_boundary(tmp_path, halves):
+    # A whole gzip member embedded as text in an uncompressed (level 0) member: its bytes
+    # appear verbatim mid-file and look like a member start to the boundary search.
+    fake = gzip.compress(b"SELECT 1;\n" * 5000)
+    sql = dumper_sql(body=b"INSERT INTO `t` VALUES ('" + b"x" * 300_000 + b"');\n")
+    cut = len(sql) * 2 // 3  # past the middle, where the search for a boundary starts
+    sql = sql[:cut] + fake + sql[cut:]  # verify checks bytes, not SQL
+    path = write(tmp_path, "one.sql.gz", gzip.compress(sql, compresslevel=0))
+    size = path.stat().st_size
+    assert restore._member_start_near(path, size // 2) is not None  # the decoy is found...
+    assert restore._tally_in_halves(path, size) is None  # ...and rejected by the full check
+    assert verify_file(path).sql_bytes == len(sql)
