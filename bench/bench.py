@@ -228,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{op:10} {ours:9.2f} {ref:12.2f} {ratio:6.2f} {'<=' + str(target):>7} "
             f"{rss:12.1f}  {'met' if met else 'MISSED'}"
         )
+    for op in TARGETS:
+        pairs = zip(results[(op, "ours")], results[(op, "ref")], strict=True)
+        print(
+            f"{op} ratio per round: " + ", ".join(f"{a.seconds / b.seconds:.2f}" for a, b in pairs)
+        )
     print(
         f"reference: dump = mariadb-dump --single-transaction --hex-blob | gzip -6; "
         f"restore = zcat ours.sql.gz | mariadb; RSS target <= {RSS_TARGET_MB:.0f} MB"
