@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from tests.fixtures.dbcompare import (
     FIXTURES,
     SAKILA,
     assert_same,
+    client_args,
     execute,
     is_mariadb,
     load_dump_file,
@@ -220,7 +222,9 @@ def sakila_src(mysql_params: ConnParams) -> object:
     from tests.conftest import _new_db, admin_exec
 
     db = _new_db(mysql_params, "dumper_sakila")
-    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True)
+    client, *opts = client_args(db)[:-1]
+    env = {**os.environ, "MARIADB": client, "MARIADB_OPTS": " ".join(opts)}
+    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True, env=env)
     yield db
     admin_exec(mysql_params, f"DROP DATABASE IF EXISTS `{db.database}`")
 
