@@ -425,6 +425,27 @@ class App:
         if not self.runner.cancel(job_kind, job_id):
             raise NotFound(f"no running {kind} {job_id}")
 
+    def cancel_backup(self, backup_id: int) -> BackupView:
+        """Ask a running or queued backup to stop; it ends failed, with no file.
+
+        NotFound for an unknown id, Conflict when it has already finished.
+        """
+        backup = self._require_backup(backup_id)
+        if backup.status == RUNNING and self.runner.cancel("backup", backup_id):
+            return self.get_backup(backup_id)
+        # read again: it may have finished meanwhile
+        raise _not_cancellable("backup", backup_id, self.get_backup(backup_id).status)
+
+    def cancel_restore(self, restore_id: int) -> RestoreView:
+        """Ask a running or queued restore to stop between two statements.
+
+        NotFound for an unknown id, Conflict when it has already finished.
+        """
+        restore = self.get_restore(restore_id)
+        if restore.status == RUNNING and self.runner.cancel("restore", restore_id):
+            return self.get_restore(restore_id)
+        raise _not_cancellable("restore", restore_id, self.get_restore(restore_id).status)
+
     # -- system -----------------------------------------------------------------------------
 
     def settings(self) -> SettingsView:
@@ -607,6 +628,12 @@ def _progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
     if p is None:
         return RestoreProgressView(0, 0, 0)
     return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
+
+
+def _not_cancellable(kind: str, job_id: int, status: str) -> Conflict:
+    if status == RUNNING:  # a row of another process (`dumper backup` on the same state)
+        return Conflict(f"{kind} {job_id} is not run by this service: it cannot be cancelled here")
+    return Conflict(f"{kind} {job_id} already ended ({status}): nothing to cancel")
 
 
 def _stamp(when: datetime) -> float:

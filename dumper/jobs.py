@@ -40,6 +40,9 @@ log = get_logger("jobs")
 JobKind = Literal["backup", "restore"]
 INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
+USER_CANCEL = "cancelled by the user"
+# restore.py's Cancelled message carries the exact count; progress reports lag by a chunk
+_STATEMENTS_RUN = re.compile(r"after (\d+) statements?")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -100,6 +103,14 @@ def safe_name(name: str) -> str:
     """A target name made safe for a file name (letters, digits, . _ -)."""
     cleaned = _UNSAFE.sub("_", name).strip("._-")
     return cleaned[:64] or "target"
+
+
+def _statements_run(exc: Cancelled, job: Job) -> int:
+    """Statements a cancelled restore executed: the engine's count, else the last report."""
+    m = _STATEMENTS_RUN.search(exc.message)
+    if m is not None:
+        return int(m.group(1))
+    return int(getattr(job.progress, "statements", 0) or 0)
 
 
 def count_base_tables(params: ConnParams) -> int:
@@ -253,7 +264,7 @@ class JobRunner:
         job = self.find(kind, job_id)
         if job is None:
             return False
-        job.cancel_reason = "cancelled by the user"
+        job.cancel_reason = USER_CANCEL
         job.cancel.set()
         log.info("%s %d of target %s: cancel requested", kind, job_id, job.target_name)
         return True
@@ -311,6 +322,9 @@ class JobRunner:
                 params, path, compress=compress, progress=job.report, cancel=job.cancel
             )
             self._check_dump(params, path, result)
+            if job.cancel.is_set():
+                # asked to stop while the file was being checked: a cancel keeps no file
+                raise Cancelled(job.cancel_reason)
         except Cancelled:
             notes = job.cancel_reason
         except DecryptionError:
@@ -394,10 +408,11 @@ class JobRunner:
         began = time.monotonic()
         notes = ""
         statements: int | None = None
+        if job.cancel.is_set():
+            self._finish_cancelled_restore(job, None, began)
+            return
         log.info("restore %d into target %s started", job.id, job.target_name)
         try:
-            if job.cancel.is_set():
-                raise Cancelled(job.cancel_reason)
             backup = self.store.get_backup(job.backup_id)
             path = resolve_file(self.backup_dir, backup.file_path if backup else None)
             if path is None:
@@ -407,8 +422,9 @@ class JobRunner:
                 path, self.targets.conn_params(target), progress=job.report, cancel=job.cancel
             )
             statements = int(result.statements)
-        except Cancelled:
-            notes = job.cancel_reason + " (statements run before stay applied)"
+        except Cancelled as exc:
+            self._finish_cancelled_restore(job, _statements_run(exc, job), began)
+            return
         except DecryptionError:
             notes = "the stored password cannot be decrypted (the key changed): enter it again"
         except DumperError as exc:
@@ -431,6 +447,30 @@ class JobRunner:
             log.warning("restore %d into target %s failed: %s", job.id, job.target_name, notes)
         else:
             log.info("restore %d into target %s succeeded", job.id, job.target_name)
+
+    def _finish_cancelled_restore(self, job: Job, statements: int | None, began: float) -> None:
+        """Record a cancelled restore (statements None: it never started), saying plainly what
+        state the database is left in."""
+        reason = job.cancel_reason
+        if statements is None:
+            notes = f"{reason} before the restore started: the database was not changed"
+        elif statements == 0:
+            notes = f"{reason} before the first statement: the database was not changed"
+        else:
+            notes = (
+                f"{reason} after {statements} statements: the database is partially restored"
+                " (those statements stay applied); restore a complete backup to make it"
+                " consistent again"
+            )
+        self.store.finish_restore(
+            job.id,
+            status=FAILED,
+            finished_at=self.clock.now(),
+            duration_seconds=round(time.monotonic() - began, 3),
+            statements=statements or 0,
+            notes=notes,
+        )
+        log.warning("restore %d into target %s: %s", job.id, job.target_name, notes)
 
     # -- start and stop ---------------------------------------------------------------------
 

@@ -42,8 +42,10 @@ class AppFacade(Protocol):
     def get_backup(self, backup_id: int) -> Any: ...
     def backup_file(self, backup_id: int) -> Path: ...
     def delete_backup(self, backup_id: int) -> None: ...
+    def cancel_backup(self, backup_id: int) -> Any: ...
     def start_restore(self, backup_id: int, *, confirm: str | None) -> Any: ...
     def get_restore(self, restore_id: int) -> Any: ...
+    def cancel_restore(self, restore_id: int) -> Any: ...
     def list_jobs(self) -> list[Any]: ...
     def settings(self) -> Any: ...
     def readiness(self) -> list[str]: ...
@@ -126,6 +128,9 @@ class Handlers:
     def download(self, request: Request) -> Response:
         return file_response(self.app.backup_file(request.int_param("id")), request)
 
+    def cancel_backup(self, request: Request) -> Response:
+        return json_response(202, self.app.cancel_backup(request.int_param("id")))
+
     # --- restores -------------------------------------------------------------------------
     def start_restore(self, request: Request) -> Response:
         body = parse_json_object(request, self.max_body, required=False)
@@ -136,6 +141,9 @@ class Handlers:
 
     def get_restore(self, request: Request) -> Response:
         return json_response(200, self.app.get_restore(request.int_param("id")))
+
+    def cancel_restore(self, request: Request) -> Response:
+        return json_response(202, self.app.cancel_restore(request.int_param("id")))
 
 
 def _bool_query(request: Request, name: str) -> bool:
@@ -375,6 +383,14 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
     )
     add(
         "POST",
+        "/api/backups/:id/cancel",
+        h.cancel_backup,
+        "Cancel a running or queued backup (it ends failed, with no file)",
+        tag="backups",
+        responses={202: "Backup", 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "POST",
         "/api/backups/:id/restore",
         h.start_restore,
         "Restore a backup into its target (confirm with the target's name)",
@@ -396,6 +412,15 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "Get a restore with live progress",
         tag="restores",
         responses={200: "Restore", **_READ_ERRORS},
+    )
+    add(
+        "POST",
+        "/api/restores/:id/cancel",
+        h.cancel_restore,
+        "Cancel a running or queued restore between two statements (the database stays"
+        " partially restored)",
+        tag="restores",
+        responses={202: "Restore", 409: "Error", **_READ_ERRORS},
     )
     add(
         "GET",

@@ -217,6 +217,7 @@ LINKS: dict[tuple[str, str, int], dict[str, tuple[str, str, Any]]] = {
     ("POST", "/api/targets/:id/backup", 202): {
         "GetBackup": ("GET", "/api/backups/:id", None),
         "DownloadBackup": ("GET", "/api/backups/:id/download", None),
+        "CancelBackup": ("POST", "/api/backups/:id/cancel", None),
         "RestoreBackup": (
             "POST",
             "/api/backups/:id/restore",
@@ -225,6 +226,7 @@ LINKS: dict[tuple[str, str, int], dict[str, tuple[str, str, Any]]] = {
     },
     ("POST", "/api/backups/:id/restore", 202): {
         "GetRestore": ("GET", "/api/restores/:id", None),
+        "CancelRestore": ("POST", "/api/restores/:id/cancel", None),
     },
 }
 
