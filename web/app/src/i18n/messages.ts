@@ -152,6 +152,20 @@ export const en = {
   'backups.backupDone': 'Backup of "{name}" finished.',
   'backups.backupFailed': 'Backup of "{name}" failed: {notes}',
 
+  'jobs.cancel': 'Cancel',
+  'jobs.cancelBackup': 'Cancel backup',
+  'jobs.cancelRestore': 'Cancel restore',
+  'jobs.cancelling': 'Cancelling…',
+  'jobs.cancelRequested.backup': 'Backup of "{name}" is being cancelled; no file will be kept.',
+  'jobs.cancelRequested.restore': 'Restore of "{name}" stops after the current statement.',
+  'jobs.cancelFailed.backup': 'Could not cancel the backup of "{name}"',
+  'jobs.cancelFailed.restore': 'Could not cancel the restore of "{name}"',
+  'jobs.cancelRestore.title': 'Stop the restore of "{name}"?',
+  'jobs.cancelRestore.text':
+    'The restore stops after the statement that is running now. What it has done so far stays: the database will be left partially restored, matching neither the backup nor its state before. Restore a complete backup afterwards to make it consistent again.',
+  'jobs.cancelRestore.confirm': 'Stop the restore',
+  'jobs.cancelRestore.keep': 'Let it finish',
+
   'restore.title': 'Restore database "{db}"?',
   'restore.warning':
     'Every table in database "{db}" on {host}:{port} will be overwritten with the contents of this backup from {date}. This cannot be undone.',
@@ -356,6 +370,20 @@ export const de: Messages = {
   'backups.restoreStarted': 'Wiederherstellung von „{name}“ gestartet.',
   'backups.backupDone': 'Backup von „{name}“ abgeschlossen.',
   'backups.backupFailed': 'Backup von „{name}“ fehlgeschlagen: {notes}',
+
+  'jobs.cancel': 'Abbrechen',
+  'jobs.cancelBackup': 'Backup abbrechen',
+  'jobs.cancelRestore': 'Wiederherstellung abbrechen',
+  'jobs.cancelling': 'Wird abgebrochen…',
+  'jobs.cancelRequested.backup': 'Backup von „{name}“ wird abgebrochen; es bleibt keine Datei zurück.',
+  'jobs.cancelRequested.restore': 'Wiederherstellung von „{name}“ endet nach der laufenden Anweisung.',
+  'jobs.cancelFailed.backup': 'Backup von „{name}“ konnte nicht abgebrochen werden',
+  'jobs.cancelFailed.restore': 'Wiederherstellung von „{name}“ konnte nicht abgebrochen werden',
+  'jobs.cancelRestore.title': 'Wiederherstellung von „{name}“ stoppen?',
+  'jobs.cancelRestore.text':
+    'Die Wiederherstellung endet nach der gerade laufenden Anweisung. Was sie bis dahin getan hat, bleibt: Die Datenbank ist danach nur teilweise wiederhergestellt und entspricht weder dem Backup noch ihrem vorherigen Stand. Stelle danach ein vollständiges Backup wieder her, damit sie wieder konsistent ist.',
+  'jobs.cancelRestore.confirm': 'Wiederherstellung stoppen',
+  'jobs.cancelRestore.keep': 'Weiterlaufen lassen',
 
   'restore.title': 'Datenbank „{db}“ wiederherstellen?',
   'restore.warning':

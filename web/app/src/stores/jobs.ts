@@ -2,7 +2,7 @@
 // pages can reload what it changed.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { api, type Job } from '@/services/api'
+import { api, type Backup, type Job, type JobKind, type Restore } from '@/services/api'
 
 export const POLL_MS = 1500
 
@@ -12,6 +12,8 @@ export const useJobsStore = defineStore('jobs', () => {
   /** The jobs that were running at the previous poll and are gone now. */
   const gone = ref<Job[]>([])
   const error = ref<unknown>(null)
+  /** Jobs ("kind:id") whose cancel is being sent or was accepted: they only have to stop now. */
+  const cancelling = ref<Set<string>>(new Set())
   let subscribers = 0
   let timer: ReturnType<typeof setTimeout> | null = null
 
@@ -25,9 +27,33 @@ export const useJobsStore = defineStore('jobs', () => {
       if (ended.length > 0) {
         gone.value = ended
         finished.value++
+        forget(ended.map(key))
       }
     } catch (e) {
       error.value = e
+    }
+  }
+
+  const key = (j: { kind: JobKind; id: number }) => `${j.kind}:${j.id}`
+
+  function forget(keys: string[]): void {
+    const next = new Set(cancelling.value)
+    for (const k of keys) next.delete(k)
+    cancelling.value = next
+  }
+
+  function isCancelling(kind: JobKind, id: number): boolean {
+    return cancelling.value.has(key({ kind, id }))
+  }
+
+  /** Asks the server to stop a job; it keeps running (and is marked cancelling) until it ends. */
+  async function cancel(kind: JobKind, id: number): Promise<Backup | Restore> {
+    cancelling.value = new Set(cancelling.value).add(key({ kind, id }))
+    try {
+      return kind === 'backup' ? await api.cancelBackup(id) : await api.cancelRestore(id)
+    } catch (e) {
+      forget([key({ kind, id })])
+      throw e
     }
   }
 
@@ -61,5 +87,5 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  return { jobs, finished, gone, error, load, forTarget, subscribe }
+  return { jobs, finished, gone, error, cancelling, load, forTarget, isCancelling, cancel, subscribe }
 })
