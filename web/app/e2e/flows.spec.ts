@@ -1,6 +1,6 @@
 // The main flows in a real browser against `dumper serve` and the real MariaDB: create a target,
 // back up with visible progress, download, the restore guard, rotation, and the dashboard.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { Page } from '@playwright/test'
@@ -199,4 +199,32 @@ test('the dashboard with data (screenshot for the README)', async ({ page }) => 
     ? path.join(REPO, 'docs', 'screenshot-dashboard.png')
     : test.info().outputPath('screenshot-dashboard.png')
   await page.screenshot({ path: shot, fullPage: true })
+})
+
+test('7. a backup held by a table lock is cancelled from its row and leaves no file', async ({ page }) => {
+  await openBackups(page)
+  const before = await rows(page).count()
+  const lock = await lockTable('orders')
+  let id = ''
+  try {
+    await page.getByRole('button', { name: 'Back up now' }).click()
+    await expect(rows(page)).toHaveCount(before + 1)
+    const running = rows(page).first()
+    await expect(running).toHaveAttribute('data-status', 'running')
+    await expect(running).toContainText('1 of 2 tables') // `orders` waits for the lock
+    id = (await running.getAttribute('data-backup-id'))!
+    await running.getByRole('button', { name: 'Cancel backup' }).click()
+    await expect(page.getByRole('status').filter({ hasText: `Backup of "${NAME}" is being cancelled` })).toBeVisible()
+    await expect(running.getByRole('button', { name: 'Cancelling…' })).toBeDisabled()
+  } finally {
+    await lock.release() // the dump notices the cancel once its query returns
+  }
+  const row = page.locator(`tr[data-backup-id="${id}"]`)
+  await expect(row).toHaveAttribute('data-status', 'failed', { timeout: 60_000 })
+  await expect(page.getByRole('alert').filter({ hasText: 'cancelled by the user' })).toBeVisible()
+  await expect(row.getByRole('button', { name: 'Download' })).toBeDisabled()
+  const backup = await api<{ file_name: string; notes: string }>(page, 'GET', `/api/backups/${id}`)
+  expect(backup.notes).toBe('cancelled by the user')
+  const left = readdirSync(path.join(state().dir, 'backups')).filter((f) => f.startsWith(backup.file_name))
+  expect(left).toEqual([]) // neither the file nor its .part
 })
