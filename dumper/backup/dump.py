@@ -854,11 +854,14 @@ class _Dumper:
     def _write_compound(
         self, kind: str, name: str, drop: str | None, create: str, context: str
     ) -> None:
+        delim = compound_delimiter(create)
         self._write(
             f"\n--\n-- {kind} {_comment(name)}\n--\n\n"
             + (f"{drop};\n" if drop else "")
             + context
-            + f"DELIMITER ;;\n{create};;\nDELIMITER ;\n"
+            # the delimiter goes on a line of its own: a body may end in a -- or # comment,
+            # which would swallow a delimiter on the same line
+            + f"DELIMITER {delim}\n{create}\n{delim}\nDELIMITER ;\n"
             + self._reset_context()
         )
 
@@ -937,6 +940,20 @@ class _Dumper:
             context += f"SET time_zone = {quote_string(tz)};\n"
             self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", create, context)
             self._write("SET time_zone = '+00:00';\n")
+
+
+def compound_delimiter(body: str) -> str:
+    """A DELIMITER for `body` that occurs nowhere in it (not even in its strings or comments).
+
+    `;;` as mariadb-dump writes, unless the body holds it; then the first free candidate.
+    """
+    for candidate in (";;", "$$", "//", "@@", "!!"):
+        if candidate not in body:
+            return candidate
+    n = 3
+    while ";" * n in body:
+        n += 1
+    return ";" * n
 
 
 def unqualify_sequences(create: str, database: str) -> str:
