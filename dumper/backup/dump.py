@@ -260,6 +260,8 @@ class _Dumper:
         self.concat_max = 0
         self.max_packet = 0
         self.mariadb = False
+        self.db_collation: str | None = None  # the one a restore has set so far (see below)
+        self.source_collation = ""
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -352,6 +354,7 @@ class _Dumper:
             self._dump_triggers()
         with self._guard("dumping events"):
             self._dump_events()
+        self._write_db_collation_reset()
         self._check_cancel()
         with self._guard("ending the snapshot"):
             self.conn.commit()
@@ -827,6 +830,43 @@ class _Dumper:
             if not exc.args or exc.args[0] != 1449:  # 1449: the definer does not exist
                 raise
 
+    def _db_collation_context(self, collation: str) -> str:
+        """Make the restored database's default collation the one the object was created under.
+
+        A routine's, trigger's or event's variables and parameters without an explicit charset
+        take the database default at creation, and SHOW CREATE records it; a restore into a
+        database with another default would change the object. ALTER DATABASE without a name
+        acts on the database the restore runs in; _write_db_collation_reset puts it back.
+        """
+        if not collation or collation == self.db_collation:
+            return ""
+        save = ""
+        if self.db_collation is None:
+            save = "SET @dumper_old_collation_database = @@collation_database;\n"
+            if not self.source_collation:
+                row = self._one(
+                    "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
+                    " WHERE SCHEMA_NAME = DATABASE()"
+                )
+                self.source_collation = _text(row[0]) if row else ""
+            if collation == self.source_collation:
+                return ""  # nothing to change unless some object needs another one
+        self.db_collation = collation
+        return save + f"ALTER DATABASE COLLATE {collation};\n"
+
+    def _write_db_collation_reset(self) -> None:
+        if self.db_collation is None or self.db_collation == self.source_collation:
+            return
+        if self.mariadb:  # back to the restored database's own default
+            self._write(
+                "SET @dumper_sql = CONCAT('ALTER DATABASE COLLATE ',"
+                " @dumper_old_collation_database);\n"
+                "PREPARE dumper_stmt FROM @dumper_sql;\nEXECUTE dumper_stmt;\n"
+                "DEALLOCATE PREPARE dumper_stmt;\n"
+            )
+        else:  # MySQL cannot prepare ALTER DATABASE: the source's default, as mysqldump does
+            self._write(f"ALTER DATABASE COLLATE {self.source_collation};\n")
+
     def _dump_views(self, views: list[str]) -> None:
         defs: dict[str, tuple[str, str, str]] = {}
         for name in views:
@@ -892,7 +932,8 @@ class _Dumper:
                 name,
                 f"DROP {kind} IF EXISTS {ident}",
                 create,
-                self._set_context(sql_mode, cs, coll, create),
+                self._db_collation_context(_text(row[5]))
+                + self._set_context(sql_mode, cs, coll, create),
             )
 
     def _dump_triggers(self) -> None:
@@ -915,7 +956,8 @@ class _Dumper:
                 name,
                 f"DROP TRIGGER IF EXISTS {ident}",
                 create,
-                self._set_context(sql_mode, cs, coll, create),
+                self._db_collation_context(_text(row[5]))
+                + self._set_context(sql_mode, cs, coll, create),
             )
 
     def _dump_events(self) -> None:
@@ -936,7 +978,8 @@ class _Dumper:
             assert row is not None
             sql_mode, tz, create = _text(row[1]), _text(row[2]), _text(row[3])
             cs, coll = _text(row[4]), _text(row[5])
-            context = self._set_context(sql_mode, cs, coll, create)
+            context = self._db_collation_context(_text(row[6]))
+            context += self._set_context(sql_mode, cs, coll, create)
             context += f"SET time_zone = {quote_string(tz)};\n"
             self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", create, context)
             self._write("SET time_zone = '+00:00';\n")
