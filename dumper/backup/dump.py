@@ -262,6 +262,8 @@ class _Dumper:
         self.mariadb = False
         self.db_collation: str | None = None  # the one a restore has set so far (see below)
         self.source_collation = ""
+        self.single_byte_charsets: set[str] | None = None
+        self.client_texts: dict[str, str | None] = {}  # see _client_text
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -796,18 +798,51 @@ class _Dumper:
 
     def _set_context(self, sql_mode: str, cs_client: str, collation: str, body: str) -> str:
         # the file is UTF-8: a definition made under another client charset is replayed under
-        # that charset only when its text reads the same (ASCII), else under utf8mb4
-        client = (
-            cs_client
-            if (cs_client in _UTF8_CHARSETS or body.isascii()) and cs_client
-            else "utf8mb4"
-        )
+        # that charset only when its text reads the same (see _client_text), else under utf8mb4
+        client = cs_client if self._client_text(cs_client, body) is not None else "utf8mb4"
         parts = [f"SET sql_mode = {quote_string(sql_mode)};"] if sql_mode is not None else []
         parts.append(f"SET character_set_client = {client};")
         parts.append(f"SET character_set_results = {client};")
         if collation:
             parts.append(f"SET collation_connection = {collation};")
         return "\n".join(parts) + "\n"
+
+    def _client_text(self, cs_client: str, body: str) -> str | None:
+        """`body` as written in the file when replayed under `cs_client`, or None if it cannot be.
+
+        SHOW CREATE gives the text in UTF-8; the server made it from the bytes the client sent in
+        its own charset. Those bytes (the server converts them: exact, not Python's codec) go in
+        the file as they are when they are valid UTF-8, e.g. a UTF-8 terminal that declared
+        latin1. Single-byte charsets only: in multi-byte ones (sjis) a backslash can be the
+        second byte of a character, which the splitter would read as an escape.
+        """
+        if not cs_client:
+            return None
+        if cs_client in _UTF8_CHARSETS or body.isascii():
+            return body
+        if self.single_byte_charsets is None:
+            self.single_byte_charsets = {
+                _text(r[0])
+                for r in self._query(
+                    "SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS"
+                    " WHERE MAXLEN = 1"
+                )
+            }
+        if cs_client not in self.single_byte_charsets:
+            return None
+        if body in self.client_texts:
+            return self.client_texts[body]
+        h = body.encode("utf-8", "surrogateescape").hex()
+        row = self._one(
+            f"SELECT HEX(CONVERT(_utf8mb4 X'{h}' USING {cs_client})),"
+            f" HEX(CONVERT(CONVERT(_utf8mb4 X'{h}' USING {cs_client}) USING utf8mb4))"
+        )
+        result = None
+        if row is not None and _text(row[1]).lower() == h:
+            with contextlib.suppress(UnicodeDecodeError):
+                result = bytes.fromhex(_text(row[0])).decode("utf-8")
+        self.client_texts[body] = result
+        return result
 
     def _reset_context(self) -> str:
         return f"SET sql_mode = '{_FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
@@ -855,7 +890,7 @@ class _Dumper:
         return save + f"ALTER DATABASE COLLATE {collation};\n"
 
     def _write_db_collation_reset(self) -> None:
-        if self.db_collation is None or self.db_collation == self.source_collation:
+        if self.db_collation is None:
             return
         if self.mariadb:  # back to the restored database's own default
             self._write(
@@ -887,7 +922,7 @@ class _Dumper:
                 f"DROP TABLE IF EXISTS {ident};\n"
                 f"DROP VIEW IF EXISTS {ident};\n"
                 + self._set_context(_FILE_SQL_MODE, cs, coll, create)
-                + f"{create};\n"
+                + f"{self._client_text(cs, create) or create};\n"
                 + self._reset_context()
             )
 
@@ -931,7 +966,7 @@ class _Dumper:
                 kind.title(),
                 name,
                 f"DROP {kind} IF EXISTS {ident}",
-                create,
+                self._client_text(cs, create) or create,
                 self._db_collation_context(_text(row[5]))
                 + self._set_context(sql_mode, cs, coll, create),
             )
@@ -955,7 +990,7 @@ class _Dumper:
                 "Trigger",
                 name,
                 f"DROP TRIGGER IF EXISTS {ident}",
-                create,
+                self._client_text(cs, create) or create,
                 self._db_collation_context(_text(row[5]))
                 + self._set_context(sql_mode, cs, coll, create),
             )
@@ -981,7 +1016,8 @@ class _Dumper:
             context = self._db_collation_context(_text(row[6]))
             context += self._set_context(sql_mode, cs, coll, create)
             context += f"SET time_zone = {quote_string(tz)};\n"
-            self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", create, context)
+            body = self._client_text(cs, create) or create
+            self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", body, context)
             self._write("SET time_zone = '+00:00';\n")
 
 
