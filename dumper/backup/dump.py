@@ -523,6 +523,10 @@ class _Dumper:
             "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n"
             f"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='{_FILE_SQL_MODE}' */;\n"
             "/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\n"
+            # MariaDB: rows that break a CHECK (made with checks off, or a constraint added
+            # later) are data too; like FOREIGN_KEY_CHECKS, the load must not refuse them
+            "/*M!100201 SET @OLD_CHECK_CONSTRAINT_CHECKS=@@CHECK_CONSTRAINT_CHECKS,"
+            " CHECK_CONSTRAINT_CHECKS=0 */;\n"
         )
 
     def _write_footer(self) -> None:
@@ -538,6 +542,7 @@ class _Dumper:
             "/*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */;\n"
             "/*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;\n"
             "/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n"
+            "/*M!100201 SET CHECK_CONSTRAINT_CHECKS=@OLD_CHECK_CONSTRAINT_CHECKS */;\n"
             "\n"
             f"-- Dump completed {finished}\n"
             f"-- dumper-manifest {manifest}\n"

@@ -221,7 +221,8 @@ def test_mariadb_dump_reference_loses_nothing_we_keep(
     ]
     dumped = subprocess.run(dump_cmd, capture_output=True, timeout=60, check=True).stdout
     ref = scratch_db_factory()
-    _client_load(ref, dumped)
+    # mariadb-dump keeps CHECK constraints on while loading: its file fails on ck_broken's rows
+    _client_load(ref, b"/*M!100201 SET check_constraint_checks = 0 */;\n" + dumped)
     diffs = _differences(
         {k: v for k, v in expected.items() if not k.startswith("event ")},
         _normalise(oracle(ref), ref.database),
