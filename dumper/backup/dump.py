@@ -44,7 +44,9 @@ _NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
 _TRANSACTIONAL_ENGINES = frozenset({"INNODB", "ROCKSDB", "TOKUDB", "NDBCLUSTER", "SEQUENCE"})
 _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
 _TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
-_FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO"
+# ALLOW_INVALID_DATES: a DATE/DATETIME like 2020-02-31 (stored under that mode) would otherwise
+# load as 0000-00-00 with only a warning
+_FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES"
 
 
 @dataclass

@@ -190,6 +190,7 @@ def test_broad_fixture_restores_identically_with_restore_file_and_the_client(
 # 0x98, ...) that its utf8 output turns into '?'; a system-versioned table's row times; and the
 # database collation of routines and triggers (it ALTERs the source database by name instead).
 MARIADB_DUMP_LOSSES = {
+    "table invalid_dates: rows, checksum",  # 2020-02-31 loads as 0000-00-00 (its sql_mode)
     "procedure p_latin1_raw",
     "function f_latin1db",
     "procedure p_cp1251db",
