@@ -877,8 +877,9 @@ class _Dumper:
 
         A routine's, trigger's or event's variables and parameters without an explicit charset
         take the database default at creation, and SHOW CREATE records it; a restore into a
-        database with another default would change the object. ALTER DATABASE without a name
-        acts on the database the restore runs in; _write_db_collation_reset puts it back.
+        database with another default would change the object, even one with the source's
+        default. ALTER DATABASE without a name acts on the database the restore runs in;
+        _write_db_collation_reset puts it back.
         """
         if not collation or collation == self.db_collation:
             return ""
@@ -891,8 +892,10 @@ class _Dumper:
                     " WHERE SCHEMA_NAME = DATABASE()"
                 )
                 self.source_collation = _text(row[0]) if row else ""
-            if collation == self.source_collation:
-                return ""  # nothing to change unless some object needs another one
+            if collation == self.source_collation and not self.mariadb:
+                # MySQL cannot put the target's own default back (no PREPARE of ALTER
+                # DATABASE): as mysqldump, only change it for objects that need another one
+                return ""
         self.db_collation = collation
         return save + f"ALTER DATABASE COLLATE {collation};\n"
 

@@ -24,7 +24,9 @@ from dumper.backup.restore import restore_file
 from tests.fixtures.dbcompare import (
     FIXTURES,
     client_args,
+    execute,
     is_mariadb,
+    query,
     snapshot,
 )
 
@@ -230,3 +232,18 @@ def test_mariadb_dump_reference_loses_nothing_we_keep(
         _normalise(oracle(ref), ref.database),
     )
     assert set(diffs) == (MARIADB_DUMP_LOSSES if is_mariadb(src) else set())
+
+
+def test_objects_keep_their_database_collation_in_a_target_with_another_default(
+    source: tuple[ConnParams, dict[str, Any]], scratch_db_factory: Factory, tmp_path: Path
+) -> None:
+    src, expected = source
+    out = tmp_path / "oracle.sql"
+    dump_database(src, out)
+    dst = scratch_db_factory()
+    execute(dst, "ALTER DATABASE CHARACTER SET koi8r COLLATE koi8r_bin")
+    restore_file(out, dst)
+    diffs = _differences(expected, _normalise(oracle(dst), dst.database))
+    assert diffs == (KNOWN_LOSSES_MARIADB if is_mariadb(src) else KNOWN_LOSSES)
+    if is_mariadb(src):  # and the target's own default is put back afterwards
+        assert query(dst, "SELECT @@collation_database")[0][0] == "koi8r_bin"
