@@ -25,6 +25,12 @@ _TRAILING_SPACE = re.compile(rb"[ \t\r\n\f\v]+\Z")
 # than this between escapes (hex BLOB literals, long texts) are skipped with find instead.
 SHORT_RUN = 256
 _QUOTES = (ord("'"), ord('"'))
+# `SET sql_mode = '...'` (ours, or mariadb-dump's /*!50003 ... */ form): under
+# NO_BACKSLASH_ESCAPES a backslash in a string is a plain character (a routine body 'x\'), as
+# the client knows from the server's status flags; a mode from a variable resets it.
+_SET_SQL_MODE = re.compile(
+    rb"(?is)(?:/\*!\d*\s*)?SET\s+(?:SESSION\s+|@@(?:SESSION\.)?)?sql_mode\s*=\s*(?:'([^']*)'|@)"
+)
 
 
 def _end_of(pattern: re.Pattern[bytes], buf: bytearray, pos: int) -> int:
@@ -42,7 +48,7 @@ class Statement(NamedTuple):
     delimiter: bytes  # the delimiter in force when it ended (b";" outside DELIMITER blocks)
 
 
-def _body_pattern(delimiter: bytes) -> re.Pattern[bytes]:
+def _body_pattern(delimiter: bytes, backslash: bool = True) -> re.Pattern[bytes]:
     """The tokens a statement is made of, up to (not including) the delimiter.
 
     Every alternative either consumes a complete token or fails, and the single-byte
@@ -55,12 +61,16 @@ def _body_pattern(delimiter: bytes) -> re.Pattern[bytes]:
     # Quoted strings with runs of at most SHORT_RUN plain bytes; a longer string stops the
     # match at its opening quote and is skipped with bytes.find (see _skip_string).
     single = rb"'[^'\\]{0,%d}+(?:(?:\\[\s\S]|'')[^'\\]{0,%d}+)*+'" % (SHORT_RUN, SHORT_RUN)
+    double = rb'"[^"\\]{0,%d}+(?:(?:\\[\s\S]|"")[^"\\]{0,%d}+)*+"' % (SHORT_RUN, SHORT_RUN)
+    if not backslash:  # NO_BACKSLASH_ESCAPES
+        single = rb"'[^']{0,%d}+(?:''[^']{0,%d}+)*+'" % (SHORT_RUN, SHORT_RUN)
+        double = rb'"[^"]{0,%d}+(?:""[^"]{0,%d}+)*+"' % (SHORT_RUN, SHORT_RUN)
     alternatives = [
         # plain text and 'strings' in one step: the bulk of INSERT values, fewer iterations
         b"(?:" + plain + b"*+" + single + b")++",
         plain + b"++",
         single,
-        rb'"[^"\\]{0,%d}+(?:(?:\\[\s\S]|"")[^"\\]{0,%d}+)*+"' % (SHORT_RUN, SHORT_RUN),
+        double,
         rb"`(?:[^`]++|``)*+`",
         _LINE_COMMENT,
         _BLOCK_COMMENT,
@@ -93,6 +103,7 @@ class StatementSplitter:
         self._stmt_line = 1
         self._string_at = -1  # opening quote of a long string being skipped...
         self._string_resume = 0  # ...and where its scan goes on
+        self._backslash = True  # backslash escapes in strings (no NO_BACKSLASH_ESCAPES)
         self._set_delimiter(b";")
 
     @property
@@ -101,7 +112,15 @@ class StatementSplitter:
 
     def _set_delimiter(self, delimiter: bytes) -> None:
         self._delimiter = delimiter
-        self._body = _body_pattern(delimiter)
+        self._body = _body_pattern(delimiter, self._backslash)
+
+    def _note_sql_mode(self, sql: bytes) -> None:
+        m = _SET_SQL_MODE.match(sql)
+        if m is not None:
+            backslash = m.group(1) is None or b"NO_BACKSLASH_ESCAPES" not in m.group(1).upper()
+            if backslash != self._backslash:
+                self._backslash = backslash
+                self._set_delimiter(self._delimiter)
 
     def feed(self, data: bytes) -> list[Statement]:
         """Add bytes; return the statements they complete."""
@@ -199,6 +218,8 @@ class StatementSplitter:
                 sql = _TRAILING_SPACE.sub(b"", sql)
             if sql:
                 out.append(Statement(sql, self._stmt_line, self._delimiter))
+                if sql[:1] in b"Ss/":
+                    self._note_sql_mode(sql)
             self._stmt_start = None
             self._pos = end + len(self._delimiter)
 
@@ -210,7 +231,7 @@ class StatementSplitter:
         while True:
             close = buf.find(quote, pos)
             limit = close if close >= 0 else size
-            escape = buf.find(b"\\", pos, limit)
+            escape = buf.find(b"\\", pos, limit) if self._backslash else -1
             if escape >= 0:
                 if escape + 1 >= size:
                     pos = escape

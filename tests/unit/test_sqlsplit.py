@@ -239,3 +239,16 @@ def test_any_chunking_of_arbitrary_bytes_agrees_with_one_piece(script, data):
 def test_byte_by_byte_feeding_of_a_realistic_dump():
     script = b"".join(SQL_PIECES) * 3
     assert split_in_pieces(script, list(range(len(script)))) == split_all(script)
+
+
+def test_a_backslash_ends_a_string_under_no_backslash_escapes_and_escapes_again_after() -> None:
+    script = (
+        b"SET sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES';\n"
+        b"DELIMITER ;;\nCREATE FUNCTION f() RETURNS TEXT RETURN 'x\\'\n;;\nDELIMITER ;\n"
+        b"/*!50003 SET sql_mode = '' */;\n"
+        b"SELECT 'a\\';b';\n"
+    )
+    sqls = [s.sql for s in split_all(script)]
+    assert sqls[1] == b"CREATE FUNCTION f() RETURNS TEXT RETURN 'x\\'"
+    assert sqls[3] == b"SELECT 'a\\';b'"
+    assert len(sqls) == 4
