@@ -47,6 +47,14 @@ _TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
 # ALLOW_INVALID_DATES: a DATE/DATETIME like 2020-02-31 (stored under that mode) would otherwise
 # load as 0000-00-00 with only a warning
 _FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES"
+# Rows whose literal is at least this long are fetched one per result row instead of through
+# GROUP_CONCAT, which copies every value into a work table first. Measured on MariaDB 10.11:
+# 25-35 % less time (and server CPU) at 1-100 KB per row; at 256 B the driver's per-row cost in
+# Python makes it a wash, and at 100 B GROUP_CONCAT is clearly faster.
+WIDE_ROW_BYTES = 1024
+# a query for wide rows brings this many INSERTs' worth (fewer round trips; each INSERT stays
+# within batch_bytes)
+WIDE_FETCH_BATCHES = 4
 
 
 @dataclass
@@ -180,6 +188,7 @@ class _Table:
     columns: list[Column] = field(default_factory=list)
     on_update: set[str] = field(default_factory=set)  # columns with ON UPDATE CURRENT_TIMESTAMP
     key: list[Column] | None = None
+    wide: bool = False  # rows fetched one by one, not by GROUP_CONCAT (see WIDE_ROW_BYTES)
 
     @property
     def ident(self) -> str:
@@ -595,20 +604,77 @@ class _Dumper:
         self.sink.write(escape_cr(literals))
         self.sink.write(b";\n")
 
+    def _write_inserts(self, prefix: bytes, parts: list[bytes]) -> None:
+        for literals in parts:
+            self._write_insert(prefix, literals)
+
     def _count(self, table: _Table, n: int) -> None:
         self.rows += n
         self.table_rows[table.name] += n
 
-    def _fetch_range(self, table: _Table, rexpr: str, cond: str) -> tuple[int, bytes, bool]:
-        """Rows matching `cond` as one batch: (rows, literals, whether to retry with fewer)."""
-        res = self._one(
-            f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
-            f" FROM {table.ident} WHERE {cond}"
-        )
-        assert res is not None
-        count, data = int(res[0]), res[1] or b""
-        truncated = len(data) >= self.concat_max - 8 or _TOO_BIG in data
-        return count, data, truncated or (count > 1 and len(data) > 2 * self.batch_bytes)
+    def _fetch_target(self, table: _Table) -> int:
+        """Bytes of literals one range query should bring."""
+        return self.batch_bytes * (WIDE_FETCH_BATCHES if table.wide else 1)
+
+    def _fetch_range(
+        self, table: _Table, rexpr: str, cond: str
+    ) -> tuple[int, list[bytes], int, bool]:
+        """Rows in `cond`: (rows, INSERT value lists, their bytes, whether to retry with fewer).
+
+        A retry is asked for when a row could not be built or is too large for one statement
+        (it must be split: narrow down to it), or when the range held far more than a batch.
+        """
+        target = self._fetch_target(table)
+        if table.wide:
+            count, parts, size, unfit = self._fetch_rows(table, rexpr, cond, 2 * target)
+        else:
+            res = self._one(
+                f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
+                f" FROM {table.ident} WHERE {cond}"
+            )
+            assert res is not None
+            count, data = int(res[0]), res[1] or b""
+            parts, size = [data] if data else [], len(data)
+            unfit = len(data) >= self.concat_max - 8 or _TOO_BIG in data
+        if count and not unfit:
+            table.wide = size >= WIDE_ROW_BYTES * count
+        return count, parts, size, unfit or (count > 1 and size > 2 * target)
+
+    def _fetch_rows(
+        self, table: _Table, rexpr: str, cond: str, cap: int
+    ) -> tuple[int, list[bytes], int, bool]:
+        """Rows matching `cond` one per result row, grouped into value lists of a batch each.
+
+        Unbuffered, so memory stays bounded by `cap`: past it (or at a row that must be split)
+        the rest is counted and dropped, and the caller retries with a narrower range.
+        """
+        import pymysql
+
+        parts: list[bytes] = []
+        group: list[bytes] = []
+        count = size = group_size = 0
+        unfit = False
+        cur = self.conn.cursor(pymysql.cursors.SSCursor)
+        with self._unbuffered(cur):
+            cur.execute(f"SELECT {_marked(rexpr)} FROM {table.ident} WHERE {cond}")
+            while rows := cur.fetchmany(256):
+                for (value,) in rows:
+                    count += 1
+                    size += len(value) + 1
+                    if unfit:
+                        continue
+                    too_big = value == _TOO_BIG or len(value) >= self.concat_max - 8
+                    if too_big or (count > 1 and size > cap):
+                        unfit, parts, group = True, [], []
+                        continue
+                    if group and group_size + len(value) > self.batch_bytes:
+                        parts.append(b",".join(group))
+                        group, group_size = [], 0
+                    group.append(value)
+                    group_size += len(value) + 1
+        if group:
+            parts.append(b",".join(group))
+        return count, parts, max(size - 1, 0), unfit
 
     def _dump_rows_int_ranges(self, table: _Table, key: Column) -> None:
         """Integer key: a batch is a range of key values, sized from the rows per value so far.
@@ -625,7 +691,8 @@ class _Dumper:
             return
         lo, hi = int(bounds[0]), int(bounds[1])
         guess = 2 * table.avg_row_length + 32  # hex doubles binary data
-        rows = max(1, min(50_000, self.batch_bytes // guess))  # rows per batch
+        table.wide = guess >= WIDE_ROW_BYTES
+        rows = max(1, min(50_000, self._fetch_target(table) // guess))  # rows per batch
         span = rows  # key values per batch; assume dense until seen otherwise
         after = lo - 1
         while after < hi:
@@ -638,10 +705,13 @@ class _Dumper:
                     f" ORDER BY {k} LIMIT 1 OFFSET {rows - 1}"
                 )
                 upto = hi if found is None else int(found[0])
-            count, data, retry = self._fetch_range(table, rexpr, f"{k} > {after} AND {k} <= {upto}")
+            count, parts, size, retry = self._fetch_range(
+                table, rexpr, f"{k} > {after} AND {k} <= {upto}"
+            )
+            target = self._fetch_target(table)
             if retry and count > 1:
                 # too much for one batch: aim at `rows` rows with the density just seen
-                rows = max(1, min(rows // 2, rows * self.batch_bytes // max(len(data), 1)))
+                rows = max(1, min(rows // 2, rows * target // max(size, 1)))
                 span = max(1, min(span // 2, (upto - after) * rows // count))
                 continue
             if retry:  # one row too large for a statement
@@ -652,9 +722,9 @@ class _Dumper:
                 self._dump_split_row(table, [key], [_text(row[0])], prefix)
                 self._count(table, 1)
             elif count:
-                self._write_insert(prefix, data)
+                self._write_inserts(prefix, parts)
                 self._count(table, count)
-                rows = max(1, min(rows * 2, 1_000_000, self.batch_bytes * count // len(data)))
+                rows = max(1, min(rows * 2, 1_000_000, target * count // max(size, 1)))
                 span = max(1, min(span * 2, (upto - after) * rows // count))
             else:
                 # a gap: continue right before the next key instead of widening blindly
@@ -670,7 +740,8 @@ class _Dumper:
         key_exprs = ",".join(key_literal_expr(c) for c in key)
         order = ",".join(key_idents)
         guess = 2 * table.avg_row_length + 32  # hex doubles binary data
-        n = max(1, min(50_000, self.batch_bytes // guess))
+        table.wide = guess >= WIDE_ROW_BYTES
+        n = max(1, min(50_000, self._fetch_target(table) // guess))
         after: list[str] | None = None
         while True:
             self._check_cancel()
@@ -681,19 +752,20 @@ class _Dumper:
             )
             upto = None if bound_row is None else [_text(v) for v in bound_row]
             cond = keyset_condition(key_idents, after, upto)
-            count, data, retry = self._fetch_range(table, rexpr, cond)
+            count, parts, size, retry = self._fetch_range(table, rexpr, cond)
+            target = self._fetch_target(table)
             if retry:
                 if n > 1:
                     # fewer rows: proportional to what came back, at least halved
-                    n = max(1, min(n // 2, n * self.batch_bytes // max(len(data), 1)))
+                    n = max(1, min(n // 2, n * target // max(size, 1)))
                     continue
                 assert upto is not None  # one row that exists: the bound query found it
                 self._dump_split_row(table, key, upto, prefix)
                 self._count(table, 1)
             elif count:
-                self._write_insert(prefix, data)
+                self._write_inserts(prefix, parts)
                 self._count(table, count)
-                n = max(1, min(n * 4, 1_000_000, self.batch_bytes * count // max(len(data), 1)))
+                n = max(1, min(n * 4, 1_000_000, target * count // max(size, 1)))
             self.report()
             if upto is None:
                 return
@@ -708,7 +780,7 @@ class _Dumper:
         batch: list[bytes] = []
         size = 0
         cur = self.conn.cursor(pymysql.cursors.SSCursor)
-        try:
+        with self._unbuffered(cur):
             cur.execute(sql)
             while True:
                 self._check_cancel()
@@ -728,9 +800,20 @@ class _Dumper:
                     size += len(value) + 1
                 if not rows:
                     break
+        if batch:
+            self._flush_batch(table, prefix, batch)
+
+    @contextlib.contextmanager
+    def _unbuffered(self, cur: Any) -> Iterator[None]:
+        """Close an unbuffered cursor after use; on an error, drop the connection instead.
+
+        Closing reads the rest of the result first, which after a cancel or a lost connection
+        would take long or fail again; PyMySQL's result (whose __del__ would do the same) is
+        told that it is over.
+        """
+        try:
+            yield
         except BaseException:
-            # closing the cursor would read the rest of the table first: drop the connection,
-            # and tell PyMySQL's result (whose __del__ would try the same) that it is over
             result = getattr(cur, "_result", None)
             if result is not None:
                 result.unbuffered_active = False
@@ -738,8 +821,6 @@ class _Dumper:
                 self.conn.close()
             raise
         cur.close()
-        if batch:
-            self._flush_batch(table, prefix, batch)
 
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
         self._write_insert(prefix, b",".join(batch))
