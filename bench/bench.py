@@ -79,6 +79,30 @@ def row_count(params: ConnParams, table: str) -> int:
         conn.close()
 
 
+def settle(params: ConnParams, timeout: float = 90.0) -> None:
+    """Wait until InnoDB has written back the pages the previous run dirtied.
+
+    A restore leaves dirty pages that the server flushes in the background for a while, and
+    every run leaves files the kernel writes back; whichever run came next would share the CPU
+    and the disk with that (seen here: the same dump 12.6 s or 14.7 s depending on its turn).
+    """
+    deadline = time.monotonic() + timeout
+    conn = connect(params.with_database(""), autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_%'")
+                status = {str(k).upper(): int(v) for k, v in cur.fetchall()}
+                total = status.get("INNODB_BUFFER_POOL_PAGES_TOTAL", 0)
+                if status.get("INNODB_BUFFER_POOL_PAGES_DIRTY", 0) <= total // 100:
+                    break
+                time.sleep(1)
+    finally:
+        conn.close()
+    os.sync()  # and the files of the previous run, written back by the kernel
+    time.sleep(1)
+
+
 def build(params: ConnParams, rows: int, blobs: int) -> None:
     """Create the bench database unless it already holds exactly this data."""
     if row_count(params, "mixed") == rows and row_count(params, "blobs") == blobs:
@@ -196,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             for side in sides:
                 if op == "restore":
                     fresh_target()
+                settle(src)
                 run = jobs[(op, side)]()
                 results[(op, side)].append(run)
                 print(
