@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.sink import DEFAULT_LEVEL, HEX_LEVEL, Sink, atomic_file
 from dumper.backup.values import (
     INTEGER_TYPES,
@@ -158,7 +159,8 @@ def dump_to_stream(
     )
     try:
         dumper = _Dumper(conn, sink, params.database, opts, progress, cancel)
-        result = dumper.run()
+        with interrupt_on_cancel(params, conn, cancel):
+            result = dumper.run()
         sink.close()
         dumper.report()  # the final call: every byte is written now
     except OSError as exc:  # the output, e.g. a full disk; connection errors are mapped inside
@@ -288,6 +290,8 @@ class _Dumper:
         except DumperError:
             raise
         except pymysql.MySQLError as exc:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled("dump cancelled") from exc  # interrupted by the cancel's KILL
             args: tuple[Any, ...] = tuple(exc.args)
             errno = args[0] if args and isinstance(args[0], int) else None
             msg = f"({args[0]}) {args[1]}" if len(args) >= 2 else (str(exc) or type(exc).__name__)

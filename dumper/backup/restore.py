@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from dumper.backup import dsn
+from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.sqlsplit import Statement, StatementSplitter
 from dumper.errors import BackupCorrupt, Cancelled, RestoreFailed
 from dumper.log import get_logger
@@ -466,21 +467,13 @@ def restore_file(
             max_packet = int(cur.fetchone()[0])
         executor = _Executor(conn, params.database, max_packet)
         producer.start()
-        while True:
-            item = producer.queue.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                executor.flush()
-                raise item
-            for stmt in item.statements:
-                if cancel is not None and cancel.is_set():
-                    executor.flush()
-                    raise Cancelled(f"restore cancelled after {executor.executed} statements")
-                executor.execute(stmt)
-            if progress is not None:
-                progress(RestoreProgress(item.bytes_read, info.size_bytes, executor.executed))
-        executor.flush()
+        with interrupt_on_cancel(params, conn, cancel, connect=connect):
+            try:
+                _run_all(producer, executor, info.size_bytes, progress, cancel)
+            except RestoreFailed as exc:
+                if cancel is not None and cancel.is_set():  # interrupted by the cancel's KILL
+                    raise _cancelled(executor) from exc
+                raise
         if progress is not None:
             progress(RestoreProgress(info.size_bytes, info.size_bytes, executor.executed))
     finally:
@@ -496,6 +489,34 @@ def restore_file(
         time.monotonic() - started,
     )
     return RestoreResult(statements=executor.executed, sql_bytes=info.sql_bytes)
+
+
+def _run_all(
+    producer: _Producer,
+    executor: _Executor,
+    size: int,
+    progress: Callable[[RestoreProgress], None] | None,
+    cancel: threading.Event | None,
+) -> None:
+    while True:
+        item = producer.queue.get()
+        if item is None:
+            break
+        if isinstance(item, BaseException):
+            executor.flush()
+            raise item
+        for stmt in item.statements:
+            if cancel is not None and cancel.is_set():
+                executor.flush()
+                raise _cancelled(executor)
+            executor.execute(stmt)
+        if progress is not None:
+            progress(RestoreProgress(item.bytes_read, size, executor.executed))
+    executor.flush()
+
+
+def _cancelled(executor: _Executor) -> Cancelled:
+    return Cancelled(f"restore cancelled after {executor.executed} statements")
 
 
 def _close_quietly(conn: Any) -> None:

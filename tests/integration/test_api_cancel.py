@@ -132,9 +132,10 @@ def test_a_backup_held_mid_way_is_cancelled_and_leaves_no_file(
         status, body = api("POST", f"{path}/cancel")
         assert status == 202, body
         assert body["id"] == backup["id"] and body["status"] == "running"
+        # the cancel interrupts the waiting query: the job ends while the lock is still held
+        done = api.wait(path, timeout=30)
     finally:
-        lock.release()  # the engine notices the cancel once its query returns
-    done = api.wait(path)
+        lock.release()
 
     assert done["status"] == "failed"
     assert done["notes"] == "cancelled by the user"
@@ -173,19 +174,20 @@ def test_a_restore_held_mid_way_is_cancelled_and_says_how_far_it_got(
         status, body = api("POST", f"{path}/cancel")
         assert status == 202, body
         assert body["id"] == restore["id"] and body["status"] == "running"
+        # the cancel interrupts the waiting DROP: the job ends while the lock is still held
+        done = api.wait(path, timeout=30)
     finally:
         lock.release()
-    done = api.wait(path)
 
-    ran = drop_orders + 1  # the waiting DROP completes; the cancel stops the next statement
+    ran = drop_orders  # everything before the DROP of `orders`, which never happened
     assert done["status"] == "failed"
     assert done["statements"] == ran
     assert done["notes"].startswith(f"cancelled by the user after {ran} statements")
     assert "partially restored" in done["notes"]
     # what ran stays, what did not never happened: exactly "partially restored"
     assert _sql(scratch_db, "SELECT COUNT(*) FROM customers") == [(200,)]
-    tables = _sql(scratch_db, "SHOW TABLES")
-    assert tables == [("customers",)]
+    assert _sql(scratch_db, "SHOW TABLES") == [("customers",), ("orders",)]
+    assert _sql(scratch_db, "SELECT COUNT(*) FROM orders") == [(300,)]  # untouched
     assert file.is_file()  # the backup itself is untouched
     status, body = api("POST", f"{path}/cancel")
     assert status == 409 and "failed" in body["error"]["message"]

@@ -1,0 +1,66 @@
+"""A cancel also stops the statement the server is running: KILL QUERY from a second connection.
+
+Without it a dump or restore notices a cancel only between statements, and a statement that
+waits for a lock (lock_wait_timeout is a year by default) or runs for long keeps the job, and
+the admin who pressed Cancel, waiting. KILL QUERY leaves the connection open; the statement
+fails with "Query execution was interrupted", which the caller reports as Cancelled because the
+cancel event is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dumper.backup import dsn
+from dumper.log import get_logger
+
+log = get_logger("interrupt")
+
+POLL_SECONDS = 0.1
+KILL_TIMEOUT = 10  # seconds for the second connection to connect and answer
+
+
+@contextlib.contextmanager
+def interrupt_on_cancel(
+    params: dsn.ConnParams,
+    conn: Any,
+    cancel: threading.Event | None,
+    *,
+    connect: Callable[..., Any] = dsn.connect,
+) -> Iterator[None]:
+    """While the block runs, a set `cancel` interrupts whatever `conn` is executing."""
+    if cancel is None:
+        yield
+        return
+    thread_id = int(conn.thread_id())
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if cancel.wait(POLL_SECONDS):
+                break
+        if done.is_set():
+            return
+        try:
+            killer = connect(
+                params, connect_timeout=KILL_TIMEOUT, read_timeout=KILL_TIMEOUT, autocommit=True
+            )
+            try:
+                with killer.cursor() as cur:
+                    cur.execute(f"KILL QUERY {thread_id}")
+            finally:
+                with contextlib.suppress(Exception):
+                    killer.close()
+        except Exception as exc:  # the cancel still takes effect between statements
+            log.warning("cancel: could not interrupt the running statement: %s", exc)
+
+    watcher = threading.Thread(target=watch, name="dumper-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(2 * KILL_TIMEOUT + 1)
