@@ -52,7 +52,7 @@ class Engine:
 
     dump: Callable[..., Any]
     restore: Callable[..., Any]
-    verify: Callable[[Path], Any]
+    verify: Callable[..., Any]
 
     @classmethod
     def default(cls) -> Engine:
@@ -321,7 +321,7 @@ class JobRunner:
             result = self.engine.dump(
                 params, path, compress=compress, progress=job.report, cancel=job.cancel
             )
-            self._check_dump(params, path, result)
+            self._check_dump(params, path, result, job.cancel)
             if job.cancel.is_set():
                 # asked to stop while the file was being checked: a cancel keeps no file
                 raise Cancelled(job.cancel_reason)
@@ -371,7 +371,9 @@ class JobRunner:
         )
         self._rotate_after(job)
 
-    def _check_dump(self, params: ConnParams, path: Path, result: Any) -> None:
+    def _check_dump(
+        self, params: ConnParams, path: Path, result: Any, cancel: threading.Event
+    ) -> None:
         """Fail a dump that claims success but looks wrong."""
         if result.tables == 0:
             try:
@@ -381,7 +383,7 @@ class JobRunner:
             if expected > 0:
                 raise DumpFailed(f"the dump has no tables but the database has {expected}")
         try:
-            verified = self.engine.verify(path)
+            verified = self.engine.verify(path, cancel=cancel)
         except BackupCorrupt as exc:
             raise DumpFailed(f"the written file failed verification: {exc.message}") from exc
         manifest = getattr(verified, "table_rows", None)

@@ -31,6 +31,7 @@ READ_SIZE = 1 << 18  # bytes read from the file at a time
 PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
 TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
 TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
+_VERIFY_CANCELLED = "cancelled while the file was being checked"
 PARALLEL_VERIFY_MIN = 16 << 20  # gzip files this big are checked in two halves at once
 QUEUE_ITEMS = 8  # pieces of split statements the producer may run ahead
 BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
@@ -223,10 +224,14 @@ class _Range:
         return data
 
 
-def _tally(path: Path, compressed: bool, start: int, end: int) -> _Tally:
+def _tally(
+    path: Path, compressed: bool, start: int, end: int, cancel: threading.Event | None
+) -> _Tally:
     tally = _Tally()
     with path.open("rb") as f:
         for piece in _sql_pieces(_Range(f, start, end), compressed, lambda n: None):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(_VERIFY_CANCELLED)
             tally.add(piece)
     return tally
 
@@ -251,7 +256,7 @@ def _member_start_near(path: Path, offset: int) -> int | None:
     return None
 
 
-def _tally_in_halves(path: Path, size: int) -> _Tally | None:
+def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = None) -> _Tally | None:
     """Inflate the two halves of a multi-member gzip file on two threads (zlib frees the GIL).
 
     Returns None when the file cannot be cut at a member boundary or a half fails: the caller
@@ -263,8 +268,8 @@ def _tally_in_halves(path: Path, size: int) -> _Tally | None:
     halves: list[_Tally | None] = [None, None]
 
     def run(index: int, start: int, end: int) -> None:
-        with contextlib.suppress(BackupCorrupt, OSError):
-            halves[index] = _tally(path, True, start, end)
+        with contextlib.suppress(BackupCorrupt, OSError, Cancelled):
+            halves[index] = _tally(path, True, start, end, cancel)
 
     second = threading.Thread(target=run, args=(1, boundary, size), name="verify-half")
     second.start()
@@ -272,6 +277,8 @@ def _tally_in_halves(path: Path, size: int) -> _Tally | None:
         run(0, 0, boundary)
     finally:
         second.join()
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(_VERIFY_CANCELLED)
     first, last = halves
     if first is None or last is None:
         return None
@@ -280,10 +287,11 @@ def _tally_in_halves(path: Path, size: int) -> _Tally | None:
     return first
 
 
-def verify_file(path: Path) -> VerifyResult:
+def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyResult:
     """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
 
-    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete.
+    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete, and
+    Cancelled when `cancel` is set meanwhile (a big file takes a while).
     """
     path = Path(path)
     try:
@@ -291,9 +299,9 @@ def verify_file(path: Path) -> VerifyResult:
         compressed = _is_gzip(path)
         tally = None
         if compressed and size >= PARALLEL_VERIFY_MIN:
-            tally = _tally_in_halves(path, size)
+            tally = _tally_in_halves(path, size, cancel)
         if tally is None:
-            tally = _tally(path, compressed, 0, size)
+            tally = _tally(path, compressed, 0, size, cancel)
     except OSError as exc:
         raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
     if path.name.endswith(".gz") and not compressed:
@@ -455,7 +463,10 @@ def restore_file(
     from pymysql.constants import CLIENT
 
     path = Path(path)
-    info = verify_file(path)
+    try:
+        info = verify_file(path, cancel=cancel)
+    except Cancelled as exc:
+        raise Cancelled(f"restore cancelled after 0 statements, {exc.message}") from exc
     # autocommit as with the mysql client: each statement that succeeded stays, and a failure
     # never rolls back earlier rows (InnoDB's bulk-insert mode would roll back a whole table).
     conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)

@@ -286,6 +286,19 @@ def test_cancel_stops_the_restore_between_statements(scratch_db, tmp_path):
     assert 0 < rows < 300
 
 
+def test_cancel_while_the_file_is_checked_runs_nothing(scratch_db, tmp_path):
+    from tests.unit.test_verify import CancelAfter
+
+    body = b"CREATE TABLE `t` (id int, s text);\n" + b"".join(
+        b"INSERT INTO `t` VALUES (%d, '%s');\n" % (i, os.urandom(20000).hex().encode())
+        for i in range(300)
+    )
+    path = dumper_file(tmp_path, body, {"t": 300})
+    with pytest.raises(Cancelled, match="after 0 statements, cancelled while the file was"):
+        restore_file(path, scratch_db, cancel=CancelAfter(2))
+    assert tables_of(scratch_db) == []
+
+
 def test_unreachable_server_is_a_connection_failure(tmp_path, mysql_params):
     path = dumper_file(tmp_path, b"SELECT 1;\n", {})
     from tests.conftest import free_port

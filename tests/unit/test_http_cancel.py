@@ -51,7 +51,7 @@ class HeldEngine:
         # what restore.py raises: the exact count, which may be ahead of the last progress report
         raise Cancelled(f"restore cancelled after {self.restored_statements} statements")
 
-    def verify(self, path: Path) -> Any:
+    def verify(self, path: Path, **kw: Any) -> Any:
         raise AssertionError("not reached: no dump completes here")
 
     def engine(self) -> Engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from dumper.backup import restore
 from dumper.backup.restore import verify_file
-from dumper.errors import BackupCorrupt
+from dumper.errors import BackupCorrupt, Cancelled
 
 HEADER = (
     b"-- dumper 0.1.0 SQL dump\n"
@@ -269,3 +270,30 @@ def test_gzip_lookalike_inside_stored_data_is_not_taken_for_a_boundary(tmp_path,
     assert restore._member_start_near(path, size // 2) is not None  # the decoy is found...
     assert restore._tally_in_halves(path, size) is None  # ...and rejected by the full check
     assert verify_file(path).sql_bytes == len(sql)
+
+
+class CancelAfter(threading.Event):
+    """An Event that sets itself once it has been asked `checks` times, like a user pressing
+    Cancel while the check runs."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self._left = checks
+
+    def is_set(self) -> bool:
+        self._left -= 1
+        if self._left < 0:
+            self.set()
+        return super().is_set()
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_cancel_stops_the_check_part_way(tmp_path, monkeypatch, parallel):
+    if parallel:
+        monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
+    path = write(tmp_path, "m.sql.gz", members(big_sql(), 20_000))
+    assert verify_file(path, cancel=threading.Event()).table_rows == {"t": 60000}
+    cancel = CancelAfter(3)
+    with pytest.raises(Cancelled, match="while the file was being checked"):
+        verify_file(path, cancel=cancel)
+    assert cancel.is_set()
