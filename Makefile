@@ -6,6 +6,9 @@ PYTEST := $(VENV)/bin/pytest
 WEB := web/app
 DATA ?= $(CURDIR)/data
 PYTHON ?= python3
+# e2e browser: Debian's chromium where one is installed (Playwright cannot download its own
+# there); GitHub Actions installs Playwright's
+export CHROMIUM_PATH ?= $(if $(GITHUB_ACTIONS),,$(shell command -v chromium 2>/dev/null))
 
 .PHONY: install install-py install-web install-ci build-web run test test-int test-ui test-e2e lint bench ci clean
 
