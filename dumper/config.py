@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,46 @@ def _log_level(text: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError(f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {text!r}")
     return level
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"must be true or false, got {text!r}")
+
+
+def _host_list(text: str) -> tuple[str, ...]:
+    """Comma-separated host names (no ports), lower-cased; `*.example.org` matches subdomains."""
+    hosts = tuple(h.strip().lower().rstrip(".") for h in text.split(",") if h.strip())
+    if not hosts:
+        raise ValueError("must name at least one host")
+    for host in hosts:
+        if ":" in host and not host.startswith("["):
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise ValueError(f"{host!r}: give host names without a port") from None
+        if any(c.isspace() or c in "/@" for c in host):
+            raise ValueError(f"{host!r} is not a host name")
+    return hosts
+
+
+def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR ranges."""
+    nets = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or CIDR range") from None
+    if not nets:
+        raise ValueError("must name at least one address")
+    return tuple(nets)
 
 
 def decode_key(text: str) -> bytes:
@@ -116,6 +157,53 @@ SETTINGS: tuple[Setting, ...] = (
         _int_range(1024, 1024 * 1024 * 1024),
         "largest accepted request body in bytes",
     ),
+    Setting(
+        "ALLOWED_HOSTS",
+        None,
+        _host_list,
+        "comma-separated host names the service answers to (the Host header); others get 400. "
+        "Unset: any. Guards against DNS rebinding",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        None,
+        _networks,
+        "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is "
+        "believed (for login throttling and logs). Unset: none",
+    ),
+    Setting(
+        "MAX_CONNECTIONS",
+        "32",
+        _int_range(2, 4096),
+        "HTTP connections served at once; more wait in the listen queue",
+    ),
+    Setting(
+        "HTTP_TIMEOUT",
+        "15",
+        _int_range(1, 3600),
+        "seconds a client has to send a request's headers, and again its body; idle "
+        "keep-alive connections close after it too",
+    ),
+    Setting(
+        "DB_CONNECT_TIMEOUT",
+        "15",
+        _int_range(1, 600),
+        "seconds to connect to a database server and finish its handshake",
+    ),
+    Setting(
+        "DB_READ_TIMEOUT",
+        "600",
+        _int_range(10, 86400),
+        "seconds a database server may stay silent during a dump or restore before the job "
+        "fails (a single restore statement may not run longer)",
+    ),
+    Setting(
+        "BACKUP_GROUP_READ",
+        "false",
+        _bool,
+        "true: new backup files are 0640 and BACKUP_DIR 0750 (e.g. for a sync tool in the "
+        "same group); false: 0600 and 0700",
+    ),
 )
 
 
@@ -136,10 +224,27 @@ class Config:
     log_level: str = "INFO"
     cors_origin: str | None = None
     max_body_bytes: int = 1024 * 1024
+    allowed_hosts: tuple[str, ...] = ()  # empty: any
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    max_connections: int = 32
+    http_timeout: float = 15.0
+    db_connect_timeout: float = 15.0
+    db_read_timeout: float = 600.0
+    backup_group_read: bool = False
 
     @property
     def auth_enabled(self) -> bool:
         return self.admin_user is not None
+
+    @property
+    def file_mode(self) -> int:
+        """Mode of new backup files."""
+        return 0o640 if self.backup_group_read else 0o600
+
+    @property
+    def dir_mode(self) -> int:
+        """Mode of BACKUP_DIR."""
+        return 0o750 if self.backup_group_read else 0o700
 
     @property
     def key_file(self) -> Path:
@@ -195,6 +300,13 @@ def load_config(env: Mapping[str, str]) -> Config:
         log_level=values["LOG_LEVEL"],
         cors_origin=values["CORS_ORIGIN"],
         max_body_bytes=values["MAX_BODY_BYTES"],
+        allowed_hosts=values["ALLOWED_HOSTS"] or (),
+        trusted_proxies=values["TRUSTED_PROXIES"] or (),
+        max_connections=values["MAX_CONNECTIONS"],
+        http_timeout=float(values["HTTP_TIMEOUT"]),
+        db_connect_timeout=float(values["DB_CONNECT_TIMEOUT"]),
+        db_read_timeout=float(values["DB_READ_TIMEOUT"]),
+        backup_group_read=values["BACKUP_GROUP_READ"],
     )
 
 

@@ -132,3 +132,47 @@ def test_generated_keys_are_random_32_bytes() -> None:
     a, b = generate_key(), generate_key()
     assert a != b
     assert len(base64.b64decode(a)) == 32
+
+
+def test_security_settings_have_safe_defaults(tmp_path: Path) -> None:
+    config = load_config(base_env(tmp_path, APP_ENC_KEY=generate_key()))
+    assert config.allowed_hosts == ()
+    assert config.trusted_proxies == ()
+    assert config.max_connections == 32
+    assert config.http_timeout == 15
+    assert config.db_connect_timeout == 15
+    assert config.backup_group_read is False
+    assert (config.file_mode, config.dir_mode) == (0o600, 0o700)
+
+
+def test_security_settings_are_parsed(tmp_path: Path) -> None:
+    env = base_env(
+        tmp_path,
+        APP_ENC_KEY=generate_key(),
+        ALLOWED_HOSTS="Dumper.LAN, backup.example.org.",
+        TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8,::1",
+        BACKUP_GROUP_READ="true",
+        MAX_CONNECTIONS="8",
+    )
+    config = load_config(env)
+    assert config.allowed_hosts == ("dumper.lan", "backup.example.org")
+    assert [str(n) for n in config.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    assert (config.file_mode, config.dir_mode) == (0o640, 0o750)
+    assert config.max_connections == 8
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("ALLOWED_HOSTS", "dumper.lan:8080"),
+        ("ALLOWED_HOSTS", " , "),
+        ("TRUSTED_PROXIES", "proxy.lan"),
+        ("BACKUP_GROUP_READ", "maybe"),
+        ("MAX_CONNECTIONS", "1"),
+        ("DB_CONNECT_TIMEOUT", "0"),
+    ],
+)
+def test_invalid_security_setting_is_refused(tmp_path: Path, var: str, value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(base_env(tmp_path, **{"APP_ENC_KEY": generate_key(), var: value}))
+    assert var in err.value.message
