@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import os
 import shutil
 import threading
@@ -183,6 +184,7 @@ class SettingsView:
     version: str
     config: ConfigView
     auth_enabled: bool
+    open_access: bool  # no auth and bound beyond loopback: anyone who reaches it may use it
     disk: DiskView
     scheduler: SchedulerView
     jobs: JobsSummary
@@ -276,6 +278,12 @@ class App:
                 len(unknown),
                 self.config.backup_dir,
                 ", ".join(f.name for f in unknown[:10]),
+            )
+        if _open_access(self.config):
+            log.warning(
+                "authentication is off and the service listens on %s: anyone who can reach it"
+                " can read and overwrite your databases; set ADMIN_USER and ADMIN_PASS",
+                self.config.app_host,
             )
         self._stop.clear()
         self._thread = threading.Thread(
@@ -462,6 +470,7 @@ class App:
                 enc_key_source=c.enc_key_source,
             ),
             auth_enabled=c.auth_enabled,
+            open_access=_open_access(c),
             disk=self._disk(),
             scheduler=SchedulerView(self._scheduler_alive(), self.scheduler.last_tick_at),
             jobs=JobsSummary(self.runner.running_count, c.max_parallel_jobs),
@@ -643,6 +652,19 @@ def _stamp(when: datetime) -> float:
 def _writable(folder: Path) -> bool:
     # access() also reports a read-only mount, and leaves no probe file for unknown_files to see
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+
+
+def _open_access(config: Config) -> bool:
+    """True when auth is off and APP_HOST is more than loopback (0.0.0.0, ::, a LAN name...)."""
+    if config.auth_enabled:
+        return False
+    host = config.app_host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a host name may resolve to any interface
 
 
 def _quote(name: str) -> str:

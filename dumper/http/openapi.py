@@ -178,6 +178,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "version": {"type": "string"},
             "config": {"type": "object"},
             "auth_enabled": {"type": "boolean"},
+            "open_access": {"type": "boolean"},
             "disk": _obj(
                 {
                     "total_bytes": {"type": "integer"},

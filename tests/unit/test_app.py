@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -53,7 +54,7 @@ API_FIELDS = {
     " statements notes progress",
     JobView: "kind id target_id target_name started_at progress",
     ConnectionReport: "ok server_version database_exists can_read message",
-    SettingsView: "version config auth_enabled disk scheduler jobs unknown_files",
+    SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files",
 }
 
 
@@ -226,6 +227,70 @@ def test_settings_without_secrets(app: App) -> None:
     assert s.jobs.running == 0 and s.jobs.max_parallel == 2
     assert s.scheduler.running is False
     assert app.config.enc_key.hex() not in repr(s)
+
+
+OPEN_WARNING = "authentication is off and the service listens on"
+
+
+def _build(tmp_path: Path, env: dict[str, str]) -> App:
+    config = load_config(
+        {"SQLITE_PATH": str(tmp_path / "app" / "app.db"), "BACKUP_DIR": str(tmp_path / "b"), **env}
+    )
+    return App.build(config, clock=FakeClock(NOW, advance_on_sleep=False))
+
+
+@pytest.mark.parametrize(
+    ("env", "open_access"),
+    [
+        ({"APP_HOST": "127.0.0.1"}, False),
+        ({"APP_HOST": "::1"}, False),
+        ({"APP_HOST": "localhost"}, False),
+        ({"APP_HOST": "0.0.0.0"}, True),
+        ({"APP_HOST": "::"}, True),
+        ({"APP_HOST": "192.168.1.20"}, True),
+        ({"APP_HOST": "backup.lan"}, True),
+        ({"APP_HOST": "0.0.0.0", "ADMIN_USER": "admin", "ADMIN_PASS": "pw"}, False),
+    ],
+)
+def test_settings_say_open_access_only_without_auth_beyond_loopback(
+    tmp_path: Path, env: dict[str, str], open_access: bool
+) -> None:
+    a = _build(tmp_path, env)
+    try:
+        assert a.settings().open_access is open_access
+    finally:
+        a.stop(timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("env", "warned"),
+    [
+        ({"APP_HOST": "0.0.0.0"}, True),
+        ({"APP_HOST": "127.0.0.1"}, False),
+        ({"APP_HOST": "0.0.0.0", "ADMIN_USER": "admin", "ADMIN_PASS": "pw"}, False),
+    ],
+)
+def test_start_warns_when_anyone_who_can_reach_the_service_may_use_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, env: dict[str, str], warned: bool
+) -> None:
+    caplog.set_level(logging.INFO, logger="dumper")
+    a = _build(tmp_path, env)
+    try:
+        a.start()
+    finally:
+        a.stop(timeout=1)
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and OPEN_WARNING in r.getMessage()
+    ]
+    if warned:
+        assert warnings == [
+            "authentication is off and the service listens on 0.0.0.0: anyone who can reach it"
+            " can read and overwrite your databases; set ADMIN_USER and ADMIN_PASS"
+        ]
+    else:
+        assert warnings == []
 
 
 def test_readiness_reports_each_reason(app: App) -> None:
