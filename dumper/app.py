@@ -18,6 +18,7 @@ from typing import Any
 
 from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.sink import make_dir
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
@@ -257,13 +258,20 @@ class App:
         store = Store(config.sqlite_path)
         targets = TargetService(store, Cipher(config.enc_key), clock)
         runner = JobRunner(
-            store, targets, clock, config.backup_dir, config.max_parallel_jobs, engine=engine
+            store,
+            targets,
+            clock,
+            config.backup_dir,
+            config.max_parallel_jobs,
+            engine=engine,
+            file_mode=config.file_mode,
+            dir_mode=config.dir_mode,
         )
         return cls(config, store, targets, runner, Scheduler(clock, store, runner), clock)
 
     def start(self) -> None:
         """Crash recovery, then the scheduler thread. Call once, in the serving process."""
-        self.config.backup_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(self.config.backup_dir, self.config.dir_mode)
         recovery = self.runner.recover()
         if recovery.failed_backups or recovery.failed_restores:
             log.warning(

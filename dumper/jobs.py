@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.sink import make_dir
 from dumper.clock import Clock
 from dumper.errors import (
     BackupCorrupt,
@@ -141,6 +142,8 @@ class JobRunner:
         *,
         engine: Engine | None = None,
         count_tables: Callable[[ConnParams], int] = count_base_tables,
+        file_mode: int = 0o600,
+        dir_mode: int = 0o700,
     ) -> None:
         self.store = store
         self.targets = targets
@@ -149,6 +152,8 @@ class JobRunner:
         self.max_parallel = max_parallel
         self._engine = engine
         self._count_tables = count_tables
+        self.file_mode = file_mode  # of new backup files, from their .part on
+        self.dir_mode = dir_mode  # of backup_dir when a job has to create it
         self._lock = threading.Lock()
         self._by_target: dict[int, Job] = {}
         self._running = 0  # jobs past the queue, inside a worker
@@ -315,11 +320,16 @@ class JobRunner:
                 raise Cancelled(job.cancel_reason)
             target = self.store.require_target(job.target_id)
             params = self.targets.conn_params(target)
-            self.backup_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(self.backup_dir, self.dir_mode)
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith(".gz")
             result = self.engine.dump(
-                params, path, compress=compress, progress=job.report, cancel=job.cancel
+                params,
+                path,
+                compress=compress,
+                progress=job.report,
+                cancel=job.cancel,
+                mode=self.file_mode,
             )
             self._check_dump(params, path, result, job.cancel)
             if job.cancel.is_set():

@@ -6,7 +6,9 @@ another process (the CLI) read and write beside the server.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -80,6 +82,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     ),
 )
 LATEST_VERSION = MIGRATIONS[-1][0]
+# the database file and the files sqlite keeps beside it; all hold the stored targets
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
 
@@ -163,12 +167,27 @@ def _opt_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None
 
 
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 before sqlite does; tighten files an older version left."""
+    # sqlite creates -wal, -shm and -journal with the database file's mode, so this one decides
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    for suffix in SQLITE_SUFFIXES:
+        file = path.with_name(path.name + suffix)
+        try:
+            st = file.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_IMODE(st.st_mode) != 0o600 and st.st_uid == os.geteuid():
+            file.chmod(0o600)
+
+
 class Store:
     """The repositories over one SQLite file; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private(path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=10.0

@@ -110,17 +110,19 @@ def dump_database(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     options: DumpOptions | None = None,
+    mode: int = 0o600,
 ) -> DumpResult:
     """Dump `params.database` to `out` (gzip if compress, or by the .gz suffix when None).
 
-    Writes OUT.part, fsyncs, renames it to OUT; on failure or cancel no file is left behind.
+    Writes OUT.part (with file mode `mode` from its creation on), fsyncs, renames it to OUT;
+    on failure or cancel no file is left behind.
     """
     out = Path(out)
     if compress is None:
         compress = out.name.endswith(".gz")
     started = time.monotonic()
     try:
-        with atomic_file(out) as fh:
+        with atomic_file(out, mode) as fh:
             result = dump_to_stream(
                 params, fh, compress=compress, progress=progress, cancel=cancel, options=options
             )

@@ -9,12 +9,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
+
+from dumper.log import get_logger
+
+log = get_logger("sink")
 
 DEFAULT_CHUNK = 1 << 20
 # Measured on 1M mixed rows (2 cores, the server formatting on one of them): zlib level 4 makes
@@ -148,14 +153,22 @@ def part_path(out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_file(out: Path) -> Iterator[BinaryIO]:
+def atomic_file(out: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     """Yield `OUT.part` opened for writing; on success fsync and rename it to `out`.
 
-    On any exception (including cancel) the .part file is removed and `out` is not touched.
+    The .part has exactly `mode` before its first byte (a dump is a whole database), whatever
+    the umask. On any exception (including cancel) the .part is removed and `out` is untouched.
     """
     part = part_path(out)
     try:
-        with open(part, "wb") as fh:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+        try:
+            # the umask may have taken bits `mode` asks for; a leftover .part keeps its old mode
+            os.fchmod(fd, mode)
+        except BaseException:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -165,6 +178,25 @@ def atomic_file(out: Path) -> Iterator[BinaryIO]:
             part.unlink()
         raise
     _fsync_dir(out.parent)
+
+
+def make_dir(path: Path, mode: int) -> None:
+    """Create `path` (and parents) if missing and give it exactly `mode` when we own it."""
+    # mkdir applies the umask, so the folder is never more open than `mode`, only less
+    path.mkdir(mode=mode, parents=True, exist_ok=True)
+    st = path.stat()
+    if stat.S_IMODE(st.st_mode) == mode:
+        return
+    if st.st_uid != os.geteuid():
+        log.warning(
+            "%s belongs to uid %d, not to us: its mode %03o is left as it is (wanted %03o)",
+            path,
+            st.st_uid,
+            stat.S_IMODE(st.st_mode),
+            mode,
+        )
+        return
+    os.chmod(path, mode)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -6,14 +6,23 @@ import gzip
 import hashlib
 import io
 import os
+import stat
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dumper.backup.sink import Sink, atomic_file, compress_chunk, gzip_member, part_path
+from dumper.backup.sink import (
+    Sink,
+    atomic_file,
+    compress_chunk,
+    gzip_member,
+    make_dir,
+    part_path,
+)
 
 
 @given(st.lists(st.binary(max_size=3000), max_size=40), st.integers(1, 4))
@@ -100,6 +109,67 @@ def test_atomic_file_failure_keeps_an_older_file_untouched(tmp_path: Path) -> No
         raise KeyboardInterrupt
     assert out.read_bytes() == b"old good backup"
     assert not part_path(out).exists()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("mask", [0, 0o022, 0o077])
+@pytest.mark.parametrize("mode", [0o600, 0o640])
+def test_atomic_file_part_has_exactly_the_mode_before_the_first_byte(
+    tmp_path: Path, umask: Callable[[int], int], mask: int, mode: int
+) -> None:
+    umask(mask)
+    out = tmp_path / "x.sql.gz"
+    with atomic_file(out, mode=mode) as fh:
+        assert mode_of(part_path(out)) == mode and part_path(out).stat().st_size == 0
+        fh.write(b"data")
+    assert mode_of(out) == mode
+
+
+def test_atomic_file_is_private_by_default_even_with_umask_0(
+    tmp_path: Path, umask: Callable[[int], int]
+) -> None:
+    umask(0)
+    out = tmp_path / "x.sql"
+    with atomic_file(out) as fh:
+        assert mode_of(part_path(out)) == 0o600
+        fh.write(b"data")
+    assert mode_of(out) == 0o600
+
+
+def test_atomic_file_tightens_a_leftover_part_and_replaces_a_readable_file(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "x.sql"
+    out.write_bytes(b"old")
+    out.chmod(0o644)
+    part_path(out).write_bytes(b"left by a crash")
+    part_path(out).chmod(0o666)
+    with atomic_file(out) as fh:
+        assert mode_of(part_path(out)) == 0o600
+        fh.write(b"new")
+    assert out.read_bytes() == b"new" and mode_of(out) == 0o600
+
+
+@pytest.mark.parametrize("mask", [0, 0o077])
+@pytest.mark.parametrize("mode", [0o700, 0o750])
+def test_make_dir_creates_the_folder_with_exactly_the_mode(
+    tmp_path: Path, umask: Callable[[int], int], mask: int, mode: int
+) -> None:
+    umask(mask)
+    target = tmp_path / "a" / "backups"
+    make_dir(target, mode)
+    assert target.is_dir() and mode_of(target) == mode
+
+
+def test_make_dir_sets_the_mode_of_an_existing_folder_we_own(tmp_path: Path) -> None:
+    target = tmp_path / "backups"
+    target.mkdir()
+    target.chmod(0o755)
+    make_dir(target, 0o700)
+    assert mode_of(target) == 0o700
 
 
 def test_abort_drops_pending_work() -> None:

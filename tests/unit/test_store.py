@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,3 +248,39 @@ def test_a_second_process_connection_sees_committed_rows(tmp_path: Path) -> None
     assert [t.name for t in b.list_targets()] == ["shop"]
     a.close()
     b.close()
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("mask", [0, 0o022])
+def test_new_database_and_its_wal_and_shm_are_private_whatever_the_umask(
+    tmp_path: Path, umask: Callable[[int], int], mask: int
+) -> None:
+    umask(mask)
+    path = tmp_path / "app.db"
+    s = Store(path)
+    s.insert_target(fields(), None, T0)
+    # sqlite gives -wal and -shm the mode of the database file
+    files = [path, path.with_name("app.db-wal"), path.with_name("app.db-shm")]
+    assert {p.name: mode_of(p) for p in files} == {p.name: 0o600 for p in files}
+    s.close()
+
+
+def test_a_readable_database_from_an_older_version_is_made_private(
+    tmp_path: Path, umask: Callable[[int], int]
+) -> None:
+    umask(0o022)
+    path = tmp_path / "app.db"
+    old = sqlite3.connect(path)
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE t (x)")
+    old.execute("INSERT INTO t VALUES (1)")
+    old.commit()
+    leftovers = [path, path.with_name("app.db-wal"), path.with_name("app.db-shm")]
+    assert [mode_of(p) for p in leftovers] == [0o644] * 3
+    s = Store(path)
+    assert [mode_of(p) for p in leftovers] == [0o600] * 3
+    s.close()
+    old.close()
