@@ -1,6 +1,9 @@
 """HTTP Basic-Auth for /api and /metrics: constant-time check, UI-friendly 401, throttling.
 
-Which paths need auth is decided by prefix here, not per route, so a new route cannot be left open.
+Every route needs credentials unless it is marked public (the health probes); a path that matches
+no route needs them when it lies under /api or is /metrics, so a new route cannot be left open.
+Failed logins are counted per (client address, user name): a stranger guessing under any name
+cannot lock the admin out, and a success clears only its own pair.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ log = get_logger("http.auth")
 
 
 def needs_auth(path: str) -> bool:
-    """True for every /api path (known or not) and /metrics; health probes and the UI stay open."""
+    """True for every /api path (known or not) and /metrics, for paths that match no route."""
     return path == "/api" or path.startswith("/api/") or path == "/metrics"
 
 
@@ -33,8 +36,9 @@ class _Client:
 
 
 class BasicAuth:
-    """Checks credentials; after `max_failures` wrong ones within `window` seconds, one address
-    gets 429 for `block_seconds` (even with the right password, so guessing gains nothing)."""
+    """Checks credentials; after `max_failures` wrong ones within `window` seconds, one (address,
+    user name) pair gets 429 for `block_seconds` (even with the right password, so guessing gains
+    nothing)."""
 
     def __init__(
         self,
@@ -55,53 +59,56 @@ class BasicAuth:
         self.block_seconds = block_seconds
         self._now = monotonic
         self._max_clients = max_clients
-        self._clients: dict[str, _Client] = {}
+        self._clients: dict[tuple[str, str], _Client] = {}
         self._lock = threading.Lock()
 
     def check(self, request: Request) -> str:
         """The authenticated user name; raises Unauthorized or TooManyRequests."""
-        now = self._now()
-        with self._lock:
-            client = self._clients.get(request.client)
-            if client is not None and client.blocked_until > now:
-                raise TooManyRequests(
-                    "too many failed logins, try again later",
-                    retry_after=max(1, int(client.blocked_until - now + 0.999)),
-                )
         # XMLHttpRequest means our UI: no WWW-Authenticate, so the browser shows our login.
         challenge = (request.header("x-requested-with") or "").lower() != "xmlhttprequest"
         credentials = _decode_basic(request.header("authorization"))
         if credentials is None:
             raise Unauthorized("authentication required", challenge=challenge)
         user, password = credentials
+        key = (request.client, user)
+        now = self._now()
+        with self._lock:
+            client = self._clients.get(key)
+            if client is not None and client.blocked_until > now:
+                raise TooManyRequests(
+                    "too many failed logins, try again later",
+                    retry_after=max(1, int(client.blocked_until - now + 0.999)),
+                )
         ok_user = hmac.compare_digest(hashlib.sha256(user.encode()).digest(), self._user)
         ok_pass = hmac.compare_digest(hashlib.sha256(password.encode()).digest(), self._password)
         if ok_user and ok_pass:
             with self._lock:
-                self._clients.pop(request.client, None)
+                self._clients.pop(key, None)
             return user
-        self._record_failure(request.client, now)
+        self._record_failure(key, now)
         raise Unauthorized("wrong user name or password", challenge=challenge)
 
-    def _record_failure(self, address: str, now: float) -> None:
+    def _record_failure(self, key: tuple[str, str], now: float) -> None:
         with self._lock:
-            if address not in self._clients and len(self._clients) >= self._max_clients:
+            if key not in self._clients and len(self._clients) >= self._max_clients:
                 self._prune(now)
-            client = self._clients.setdefault(address, _Client(deque()))
+            client = self._clients.setdefault(key, _Client(deque()))
             client.failures.append(now)
             while client.failures and client.failures[0] <= now - self.window:
                 client.failures.popleft()
             if len(client.failures) >= self.max_failures:
                 client.blocked_until = now + self.block_seconds
                 client.failures.clear()
-                log.warning("login throttled for %s after repeated failures", address)
+                log.warning(
+                    "login throttled for %s (user %r) after repeated failures", key[0], key[1][:64]
+                )
 
     def _prune(self, now: float) -> None:
-        """Forget addresses with nothing recent, so many clients cannot grow memory forever."""
-        for address in list(self._clients):
-            c = self._clients[address]
+        """Forget pairs with nothing recent, so many clients cannot grow memory forever."""
+        for key in list(self._clients):
+            c = self._clients[key]
             if c.blocked_until <= now and (not c.failures or c.failures[-1] <= now - self.window):
-                del self._clients[address]
+                del self._clients[key]
         if len(self._clients) >= self._max_clients:
             self._clients.pop(next(iter(self._clients)))
 

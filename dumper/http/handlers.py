@@ -52,7 +52,8 @@ class AppFacade(Protocol):
     def metrics(self) -> Any: ...
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 18 digits a side: a longer number is no file offset (and int() of 5,000 digits raises).
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
 _READ_ERRORS = {401: "Error", 404: "Error"}
 
@@ -232,6 +233,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "/healthz",
         h.healthz,
         "Liveness: 200 while the process serves",
+        public=True,
         responses={200: "Health"},
     )
     add(
@@ -239,6 +241,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "/readyz",
         h.readyz,
         "Readiness: SQLite answers, BACKUP_DIR writable, scheduler alive",
+        public=True,
         responses={200: "Readiness", 503: "Readiness"},
     )
     add(

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumper
-from dumper.http.auth import needs_auth
 from dumper.http.router import JSON_TYPE, Route
 
 _TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
@@ -279,7 +278,7 @@ def _operation(route: Route) -> dict[str, Any]:
             }
         responses[str(status)] = entry
     op["responses"] = responses
-    if needs_auth(route.pattern):
+    if not route.public:
         op["security"] = [{"basic": []}]
     return op
 

@@ -56,6 +56,12 @@ class Unauthorized(DumperError):
         self.challenge = challenge
 
 
+class Forbidden(DumperError):
+    """A request the service will not run, such as one a browser marks as cross-site."""
+
+    code = "forbidden"
+
+
 class TooManyRequests(DumperError):
     code = "too_many_requests"
 
@@ -93,6 +99,7 @@ ERROR_TABLE: tuple[tuple[type[DumperError], int, str], ...] = (
     (BackupCorrupt, 422, "backup_corrupt"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
     (TooManyRequests, 429, "too_many_requests"),
     (MethodNotAllowed, 405, "method_not_allowed"),
     (RangeNotSatisfiable, 416, "range_not_satisfiable"),
@@ -245,9 +252,36 @@ def parse_json(request: Request, max_bytes: int, *, required: bool = True) -> An
     if ctype != JSON_TYPE:
         raise BadRequest("Content-Type must be application/json")
     try:
-        return json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
+        value = json.loads(request.body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    _check_json(value, 0)
+    return value
+
+
+# Our bodies are objects of scalars and short lists; deeper ones are hostile or a mistake.
+MAX_JSON_DEPTH = 16
+
+
+def _check_json(value: Any, depth: int) -> None:
+    """Refuse nesting beyond MAX_JSON_DEPTH and strings no UTF-8 encoder can store."""
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # "\ud800": a lone surrogate, valid JSON escape but no character
+            raise BadRequest("malformed JSON: a string holds a lone surrogate") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, depth + 1)
+            _check_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth + 1)
 
 
 def _reject_constant(name: str) -> Any:
@@ -285,6 +319,7 @@ class Route:
     responses: Mapping[int, str | None] = field(default_factory=dict)  # status -> schema
     query: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # name -> schema
     content_types: tuple[str, ...] = (JSON_TYPE,)  # of the success response
+    public: bool = False  # answers without credentials (the health probes only)
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -292,7 +327,12 @@ class Route:
         for segment in self.pattern.strip("/").split("/"):
             m = _PARAM.match(segment)
             parts.append(_PARAM_REGEX.format(name=m.group(1)) if m else re.escape(segment))
-        object.__setattr__(self, "regex", re.compile("^/" + "/".join(parts) + "$"))
+        object.__setattr__(self, "regex", re.compile("/" + "/".join(parts)))
+
+    @property
+    def takes_body(self) -> bool:
+        """Only routes with a request schema read a body; the server never reads one for others."""
+        return self.request_schema is not None
 
     @property
     def param_names(self) -> list[str]:
@@ -324,7 +364,8 @@ class Router:
         allowed: set[str] = set()
         fallback: tuple[Route, dict[str, str]] | None = None
         for route in self.routes:
-            m = route.regex.match(path)
+            # fullmatch: `$` would also match before a trailing newline (/metrics\n)
+            m = route.regex.fullmatch(path)
             if m is None:
                 continue
             allowed.add(route.method)

@@ -71,9 +71,12 @@ class StaticFiles:
         relative = url_path.lstrip("/")
         if not relative:
             return None
-        candidate = (self.root / relative).resolve()
-        # resolve() follows symlinks and `..`; anything that lands outside the root is refused.
-        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+        try:
+            candidate = (self.root / relative).resolve()
+            # resolve() follows symlinks and `..`; anything that lands outside the root is refused.
+            if not candidate.is_relative_to(self.root) or not candidate.is_file():
+                return None
+        except (OSError, ValueError):  # a name over 255 bytes, a path the OS refuses
             return None
         return candidate
 

@@ -24,7 +24,9 @@ def _router() -> Router:
     )
     r.add("POST", "/api/things", lambda req: json_response(201, {}), "create")
     r.add("DELETE", "/api/things/:id", _conflict, "delete")
-    r.add("GET", "/healthz", lambda req: json_response(200, {"status": "ok"}), "health")
+    r.add(
+        "GET", "/healthz", lambda req: json_response(200, {"status": "ok"}), "health", public=True
+    )
     r.add("GET", "/api/boom", _boom, "boom")
     return r
 

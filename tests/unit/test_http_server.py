@@ -49,7 +49,11 @@ def files() -> _Files:
 def server(files: _Files) -> Iterator[DumperHTTPServer]:
     r = Router()
     r.add(
-        "POST", "/api/echo", lambda req: json_response(200, parse_json_object(req, MAX_BODY)), "e"
+        "POST",
+        "/api/echo",
+        lambda req: json_response(200, parse_json_object(req, MAX_BODY)),
+        "e",
+        request_schema="Echo",  # a route reads a body only when it declares one
     )
     r.add("GET", "/api/backups/:id/download", files.download, "download")
     r.add("GET", "/api/stream", lambda req: Response(200, {}, iter([b"ab", b"", b"cd"])), "s")
