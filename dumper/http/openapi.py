@@ -258,7 +258,10 @@ def _operation(route: Route) -> dict[str, Any]:
             "content": {JSON_TYPE: {"schema": _schema_ref(route.request_schema)}},
         }
     responses: dict[str, Any] = {}
-    for status, schema in sorted(route.responses.items()):
+    documented = dict(route.responses)
+    if route.method not in ("GET", "HEAD", "OPTIONS"):
+        documented.setdefault(403, "Error")  # the dispatcher refuses cross-site requests
+    for status, schema in sorted(documented.items()):
         entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
         if route.method != "HEAD" and status != 204:
             if schema is not None:
@@ -299,6 +302,7 @@ _DESCRIPTIONS = {
     206: "Partial content (Range)",
     400: "Bad request, or confirmation required",
     401: "Authentication required",
+    403: "Forbidden: a cross-site request (see README, Security)",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the current state",
