@@ -3,6 +3,8 @@
 export const en = {
   'app.name': 'dumper',
   'app.tagline': 'MySQL & MariaDB backups',
+  'app.openAccess':
+    'Anyone who can reach this address can back up, restore and delete your databases: set ADMIN_USER and ADMIN_PASS',
   'nav.dashboard': 'Dashboard',
   'nav.targets': 'Targets',
   'nav.settings': 'Settings',
@@ -220,6 +222,8 @@ export type Messages = Record<MessageKey, string>
 export const de: Messages = {
   'app.name': 'dumper',
   'app.tagline': 'Backups für MySQL & MariaDB',
+  'app.openAccess':
+    'Jeder, der diese Adresse erreicht, kann deine Datenbanken sichern, wiederherstellen und löschen: setze ADMIN_USER und ADMIN_PASS',
   'nav.dashboard': 'Übersicht',
   'nav.targets': 'Ziele',
   'nav.settings': 'Einstellungen',

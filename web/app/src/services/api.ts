@@ -119,6 +119,8 @@ export interface Settings {
   version: string
   config: Record<string, string | number | boolean | null>
   auth_enabled: boolean
+  /** Auth is off and the server listens beyond loopback: anyone who reaches it may use it. */
+  open_access: boolean
   disk: { total_bytes: number; used_bytes: number; free_bytes: number; backups_bytes: number }
   scheduler: { running: boolean; last_tick_at: string | null }
   jobs: { running: number; max_parallel: number }

@@ -7,8 +7,17 @@ export const useSettingsStore = defineStore('settings', () => {
   const settings = ref<Settings | null>(null)
   const loading = ref(false)
   const error = ref<unknown>(null)
+  let pending: Promise<void> | null = null
 
-  async function load(): Promise<void> {
+  /** Loads afresh; callers that ask while a load runs (the frame and a page at start) share it. */
+  function load(): Promise<void> {
+    pending ??= fetchSettings().finally(() => {
+      pending = null
+    })
+    return pending
+  }
+
+  async function fetchSettings(): Promise<void> {
     loading.value = true
     try {
       settings.value = await api.getSettings()

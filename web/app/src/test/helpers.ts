@@ -133,6 +133,7 @@ export function makeSettings(over: Partial<Settings> = {}): Settings {
       enc_key_source: 'file',
     },
     auth_enabled: false,
+    open_access: false,
     disk: { total_bytes: 1000 * 1024 ** 3, used_bytes: 400 * 1024 ** 3, free_bytes: 600 * 1024 ** 3, backups_bytes: 5 * 1024 ** 2 },
     scheduler: { running: true, last_tick_at: '2026-11-26T10:00:00Z' },
     jobs: { running: 0, max_parallel: 2 },
