@@ -209,6 +209,7 @@ export const en = {
   'login.submit': 'Log in',
   'login.failed': 'Wrong user name or password.',
   'login.throttled': 'Too many failed attempts. Wait a moment and try again.',
+  'login.throttledFor': 'Too many failed logins. Try again in {seconds} s.',
   'login.loggedOut': 'Logged out.',
 
   'toast.region': 'Notifications',
@@ -431,6 +432,7 @@ export const de: Messages = {
   'login.submit': 'Anmelden',
   'login.failed': 'Benutzername oder Passwort falsch.',
   'login.throttled': 'Zu viele Fehlversuche. Bitte kurz warten.',
+  'login.throttledFor': 'Zu viele fehlgeschlagene Anmeldungen. Erneut versuchen in {seconds} s.',
   'login.loggedOut': 'Abgemeldet.',
 
   'toast.region': 'Benachrichtigungen',

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, api, credentials, encodeBasic, setUnauthorizedHandler } from './api'
+import { createPinia } from 'pinia'
 import { makeTarget, mockFetch } from '@/test/helpers'
+import { POLL_MS, useJobsStore } from '@/stores/jobs'
 
 describe('api client', () => {
   beforeEach(() => setUnauthorizedHandler(null))
@@ -150,5 +152,103 @@ describe('api client', () => {
     expect((click.mock.contexts[0] as HTMLAnchorElement).getAttribute('href')).toBe('blob:x')
 
     await expect(api.downloadBackup(6, 'gone.sql.gz')).rejects.toMatchObject({ status: 404 })
+  })
+})
+
+describe('api client after a 401', () => {
+  const unauthorized = { status: 401, body: { error: { code: 'unauthorized', message: 'wrong user name or password' } } }
+  beforeEach(() => setUnauthorizedHandler(null))
+  afterEach(() => setUnauthorizedHandler(null))
+
+  it('sends nothing more until the next login: every call fails at once and asks for the login form', async () => {
+    const f = mockFetch({ 'GET /api/targets': unauthorized, 'GET /api/jobs': unauthorized, 'GET /api/settings': unauthorized })
+    credentials.set('admin', 'old')
+    const handler = vi.fn()
+    setUnauthorizedHandler(handler)
+    await expect(api.listTargets()).rejects.toMatchObject({ status: 401 })
+    expect(f.calls).toHaveLength(1)
+
+    await expect(api.listJobs()).rejects.toMatchObject({ status: 401, code: 'unauthorized' })
+    await expect(api.getSettings()).rejects.toMatchObject({ status: 401 })
+    await expect(api.startBackup(1)).rejects.toMatchObject({ status: 401 })
+    await expect(api.metrics()).rejects.toMatchObject({ status: 401 })
+    await expect(api.downloadBackup(5, 'x.sql.gz')).rejects.toMatchObject({ status: 401 })
+    expect(f.calls).toHaveLength(1)
+    expect(handler).toHaveBeenCalledTimes(6)
+
+    // Only the login attempt itself goes out; once accepted, requests flow again.
+    f.on('GET /api/settings', { body: {} }).on('GET /api/jobs', { body: [] })
+    await api.checkCredentials('admin', 'new')
+    expect(f.calls).toHaveLength(2)
+    expect(f.calls[1]!.headers.Authorization).toBe(`Basic ${btoa('admin:new')}`)
+    await expect(api.listJobs()).rejects.toMatchObject({ status: 401 }) // not stored yet: still locked
+    expect(f.calls).toHaveLength(2)
+    credentials.set('admin', 'new')
+    await expect(api.listJobs()).resolves.toEqual([])
+    expect(f.calls).toHaveLength(3)
+  })
+
+  it('a poller stops reaching the server after the first 401', async () => {
+    vi.useFakeTimers()
+    try {
+      const f = mockFetch({ 'GET /api/jobs': unauthorized })
+      credentials.set('admin', 'old')
+      const jobs = useJobsStore(createPinia())
+      const stop = jobs.subscribe()
+      await vi.advanceTimersByTimeAsync(POLL_MS * 5)
+      stop()
+      expect(f.calls).toHaveLength(1)
+      expect(jobs.error).toMatchObject({ status: 401 })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('tries stored credentials no answer has confirmed yet with one request at a time', async () => {
+    // A tab reloaded with an old password: its page load fires several calls at once, but only the
+    // first reaches the server, so the tab costs the login throttle one failure, not one per call.
+    sessionStorage.setItem('dumper.credentials', encodeBasic('admin', 'old'))
+    const f = mockFetch({ 'GET /api/targets': unauthorized, 'GET /api/jobs': unauthorized, 'GET /api/settings': unauthorized })
+    const results = await Promise.allSettled([api.listTargets(), api.listJobs(), api.getSettings()])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect(results.map((r) => (r as PromiseRejectedResult).reason.status)).toEqual([401, 401, 401])
+    expect(f.calls).toHaveLength(1)
+  })
+
+  it('sends the waiting calls once the first answer confirms the stored credentials', async () => {
+    sessionStorage.setItem('dumper.credentials', encodeBasic('admin', 'pw'))
+    const f = mockFetch({ 'GET /api/targets': { body: [] }, 'GET /api/jobs': { body: [] }, 'GET /api/settings': { body: {} } })
+    await expect(Promise.all([api.listTargets(), api.listJobs(), api.getSettings()])).resolves.toEqual([[], [], {}])
+    expect(f.calls.map((c) => c.url)).toEqual(['/api/targets', '/api/jobs', '/api/settings'])
+    expect(f.calls.every((c) => c.headers.Authorization === `Basic ${encodeBasic('admin', 'pw')}`)).toBe(true)
+  })
+
+  it('after the server was unreachable (a restart, perhaps with a new password) tries the stored login once', async () => {
+    credentials.set('admin', 'old')
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    await expect(api.listJobs()).rejects.toMatchObject({ status: 0 })
+    const f = mockFetch({ 'GET /api/jobs': unauthorized, 'GET /api/targets': unauthorized })
+    await Promise.allSettled([api.listJobs(), api.listTargets(), api.listJobs()])
+    expect(f.calls).toHaveLength(1)
+  })
+
+  it('ignores a late 401 for credentials that were replaced by a login meanwhile', async () => {
+    let answer: (r: Response) => void = () => {}
+    credentials.set('admin', 'old')
+    vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))))
+    const late = api.listJobs()
+    credentials.set('admin', 'new')
+    answer(new Response(JSON.stringify(unauthorized.body), { status: 401 }))
+    await expect(late).rejects.toMatchObject({ status: 401 })
+    expect(credentials.get()).toBe(encodeBasic('admin', 'new'))
+    mockFetch({ 'GET /api/jobs': { body: [] } })
+    await expect(api.listJobs()).resolves.toEqual([])
+  })
+
+  it('reads Retry-After of a 429 into the error', async () => {
+    mockFetch({ 'GET /api/settings': { status: 429, headers: { 'Retry-After': '42' }, body: { error: { code: 'too_many_requests', message: 'wait' } } } })
+    await expect(api.checkCredentials('a', 'b')).rejects.toMatchObject({ status: 429, retryAfter: 42 })
+    mockFetch({ 'GET /api/settings': { status: 429, body: { error: { code: 'too_many_requests', message: 'wait' } } } })
+    await expect(api.checkCredentials('a', 'b')).rejects.toMatchObject({ status: 429, retryAfter: null })
   })
 })

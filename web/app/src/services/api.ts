@@ -1,5 +1,8 @@
 // The one typed client for the REST API in docs/API.md: auth header, error mapping, 401 handling.
 // Every page and store talks to the server through `api`; nothing else calls fetch.
+// After a 401 nothing is sent until the next login, and stored credentials no answer has confirmed
+// yet go out one request at a time: a tab holding an old password costs the server's login
+// throttle one failure, not one per poller and page load.
 
 export type Status = 'running' | 'success' | 'failed'
 export type Trigger = 'manual' | 'scheduled'
@@ -137,17 +140,43 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly fields: Record<string, string>
+  /** Seconds from a 429's Retry-After header; null when the server did not say. */
+  readonly retryAfter: number | null
 
-  constructor(status: number, code: string, message: string, fields: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    fields: Record<string, string> = {},
+    retryAfter: number | null = null,
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.fields = fields
+    this.retryAfter = retryAfter
   }
 }
 
 const CREDENTIALS_KEY = 'dumper.credentials'
+
+/**
+ * What the client knows about the login: `unconfirmed` until an answer accepts the stored
+ * credentials (or finds none needed), `refused` from a 401 until the next login.
+ */
+type Session = 'unconfirmed' | 'confirmed' | 'refused'
+let session: Session = 'unconfirmed'
+/** The one request finding out whether unconfirmed credentials still work; others wait for it. */
+let probe: Promise<void> | null = null
+
+function forgetStored(): void {
+  try {
+    sessionStorage.removeItem(CREDENTIALS_KEY)
+  } catch {
+    /* storage unavailable: nothing stored either */
+  }
+}
 
 /** Basic-Auth credentials live in sessionStorage only: gone when the tab closes. */
 export const credentials = {
@@ -158,15 +187,15 @@ export const credentials = {
       return null
     }
   },
+  /** Stores a pair the server has just accepted: requests go out again. */
   set(user: string, password: string): void {
     sessionStorage.setItem(CREDENTIALS_KEY, encodeBasic(user, password))
+    session = 'confirmed'
   },
+  /** Logs out: the next request finds out afresh whether the server wants a login. */
   clear(): void {
-    try {
-      sessionStorage.removeItem(CREDENTIALS_KEY)
-    } catch {
-      /* storage unavailable: nothing stored either */
-    }
+    forgetStored()
+    session = 'unconfirmed'
   },
 }
 
@@ -204,6 +233,12 @@ function headers(auth: string | null, json: boolean): Record<string, string> {
   return h
 }
 
+/** Retry-After in seconds (the server sends seconds; an HTTP date is not worth parsing here). */
+function retryAfterOf(res: Response): number | null {
+  const value = res.headers.get('Retry-After')
+  return value !== null && /^\d+$/.test(value.trim()) ? Number(value.trim()) : null
+}
+
 async function errorFrom(res: Response): Promise<ApiError> {
   let code = `http_${res.status}`
   let message = res.statusText || `HTTP ${res.status}`
@@ -220,11 +255,38 @@ async function errorFrom(res: Response): Promise<ApiError> {
   } catch {
     /* not JSON (a proxy page, say): keep the status text */
   }
-  return new ApiError(res.status, code, message, fields)
+  return new ApiError(res.status, code, message, fields, res.status === 429 ? retryAfterOf(res) : null)
 }
 
 async function send(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
-  const auth = opts.auth !== undefined ? opts.auth : credentials.get()
+  // The login form's own attempt is the one request that goes out whatever happened before.
+  if (opts.auth !== undefined) return exchange(method, path, opts.auth, opts)
+  while (probe) await probe
+  if (session === 'refused') {
+    if (!opts.noRedirect) onUnauthorized?.()
+    throw new ApiError(401, 'unauthorized', 'authentication required')
+  }
+  const auth = credentials.get()
+  const attempt = exchange(method, path, auth, opts)
+  if (auth !== null && session === 'unconfirmed') {
+    const done = attempt.then(
+      () => undefined,
+      () => undefined,
+    )
+    probe = done
+    void done.then(() => {
+      if (probe === done) probe = null
+    })
+  }
+  return attempt
+}
+
+async function exchange(
+  method: string,
+  path: string,
+  auth: string | null,
+  opts: RequestOptions,
+): Promise<Response> {
   const hasBody = opts.body !== undefined
   let res: Response
   try {
@@ -235,12 +297,20 @@ async function send(method: string, path: string, opts: RequestOptions = {}): Pr
       credentials: 'same-origin',
     })
   } catch (e) {
+    // The server may come back with another password: try the stored one carefully again.
+    if (session === 'confirmed') session = 'unconfirmed'
     throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e))
   }
-  if (res.ok) return res
+  // An answer for a login that has been replaced meanwhile says nothing about the current one.
+  const current = opts.auth === undefined && auth === credentials.get()
+  if (res.ok) {
+    if (current && session === 'unconfirmed') session = 'confirmed'
+    return res
+  }
   const error = await errorFrom(res)
-  if (res.status === 401 && !opts.noRedirect) {
-    credentials.clear()
+  if (res.status === 401 && !opts.noRedirect && current) {
+    forgetStored()
+    session = 'refused'
     onUnauthorized?.()
   }
   throw error

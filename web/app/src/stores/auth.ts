@@ -8,9 +8,18 @@ export type LoginResult = 'ok' | 'wrong' | 'throttled'
 export const useAuthStore = defineStore('auth', () => {
   const loggedIn = ref(credentials.get() !== null)
   const busy = ref(false)
+  /** When the server accepts logins again (ms since the epoch), from a 429's Retry-After. */
+  const throttledUntil = ref<number | null>(null)
 
-  /** Checks the pair against the server; stores it only when the server accepts it. */
+  /**
+   * Checks the pair against the server; stores it only when the server accepts it. While the
+   * server refuses logins nothing is sent: another attempt would only be refused too.
+   */
   async function login(user: string, password: string): Promise<LoginResult> {
+    if (throttledUntil.value !== null) {
+      if (Date.now() < throttledUntil.value) return 'throttled'
+      throttledUntil.value = null
+    }
     busy.value = true
     try {
       await api.checkCredentials(user, password)
@@ -19,7 +28,10 @@ export const useAuthStore = defineStore('auth', () => {
       return 'ok'
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return 'wrong'
-      if (e instanceof ApiError && e.status === 429) return 'throttled'
+      if (e instanceof ApiError && e.status === 429) {
+        throttledUntil.value = e.retryAfter === null ? null : Date.now() + e.retryAfter * 1000
+        return 'throttled'
+      }
       throw e
     } finally {
       busy.value = false
@@ -36,5 +48,5 @@ export const useAuthStore = defineStore('auth', () => {
     loggedIn.value = false
   }
 
-  return { loggedIn, busy, login, logout, expired }
+  return { loggedIn, busy, throttledUntil, login, logout, expired }
 })

@@ -239,4 +239,24 @@ describe('auth store', () => {
     await expect(auth.login('a', 'b')).rejects.toBeInstanceOf(ApiError)
     expect(auth.busy).toBe(false)
   })
+
+  it('keeps the time the server refuses logins until, and sends no login before then', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-11-26T10:00:00Z'))
+    const f = mockFetch({
+      'GET /api/settings': { status: 429, headers: { 'Retry-After': '30' }, body: { error: { code: 'too_many_requests', message: 'wait' } } },
+    })
+    const auth = useAuthStore()
+    await expect(auth.login('a', 'b')).resolves.toBe('throttled')
+    expect(auth.throttledUntil).toBe(Date.parse('2026-11-26T10:00:30Z'))
+    vi.setSystemTime(new Date('2026-11-26T10:00:29Z'))
+    await expect(auth.login('a', 'b')).resolves.toBe('throttled')
+    expect(f.calls).toHaveLength(1)
+
+    vi.setSystemTime(new Date('2026-11-26T10:00:30Z'))
+    f.on('GET /api/settings', { body: makeSettings({ auth_enabled: true }) })
+    await expect(auth.login('a', 'b')).resolves.toBe('ok')
+    expect(f.calls).toHaveLength(2)
+    expect(auth.throttledUntil).toBeNull()
+  })
 })

@@ -15,7 +15,9 @@ export interface Call {
   body: unknown
 }
 
-export type Answer = { status?: number; body?: unknown; text?: string } | ((call: Call) => Answer)
+export type Answer =
+  | { status?: number; body?: unknown; text?: string; headers?: Record<string, string> }
+  | ((call: Call) => Answer)
 
 export interface FetchMock {
   calls: Call[]
@@ -43,7 +45,7 @@ export function mockFetch(routes: Record<string, Answer> = {}): FetchMock {
     const text = answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body))
     return new Response(status === 204 || method === 'HEAD' ? null : text, {
       status,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...answer.headers },
     })
   })
   vi.stubGlobal('fetch', fn)
