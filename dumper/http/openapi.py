@@ -259,8 +259,11 @@ def _operation(route: Route) -> dict[str, Any]:
         }
     responses: dict[str, Any] = {}
     documented = dict(route.responses)
+    # What the dispatcher answers before any route runs: a malformed request (control character
+    # in the path, a Host outside ALLOWED_HOSTS, bad framing), and a cross-site state change.
+    documented.setdefault(400, None if route.method == "HEAD" else "Error")
     if route.method not in ("GET", "HEAD", "OPTIONS"):
-        documented.setdefault(403, "Error")  # the dispatcher refuses cross-site requests
+        documented.setdefault(403, "Error")
     for status, schema in sorted(documented.items()):
         entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(status, str(status))}
         if route.method != "HEAD" and status != 204:
