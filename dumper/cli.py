@@ -364,7 +364,7 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     from dumper import log
     from dumper.config import load_config
-    from dumper.http.server import run
+    from dumper.service import run
 
     config = load_config(ctx.env)  # ConfigError: one line, non-zero exit, nothing served
     log.setup(config.log_level)

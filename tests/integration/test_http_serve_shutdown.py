@@ -19,7 +19,7 @@ import pytest
 from dumper.app import App
 from dumper.backup.dsn import ConnParams, connect
 from dumper.config import load_config
-from dumper.http.server import STOP_TIMEOUT
+from dumper.service import STOP_TIMEOUT
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
