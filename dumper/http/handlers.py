@@ -6,17 +6,14 @@ read the same table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from dumper.errors import InvalidInput
 from dumper.http import metrics, openapi
+from dumper.http.files import DOWNLOAD_TYPES, file_response
 from dumper.http.router import (
-    RangeNotSatisfiable,
     Request,
     Response,
     Router,
@@ -52,8 +49,6 @@ class AppFacade(Protocol):
     def metrics(self) -> Any: ...
 
 
-# At most 18 digits a side: a longer number is no file offset (and int() of 5,000 digits raises).
-_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
 _READ_ERRORS = {401: "Error", 404: "Error"}
 
@@ -127,7 +122,8 @@ class Handlers:
         return empty_response()
 
     def download(self, request: Request) -> Response:
-        return file_response(self.app.backup_file(request.int_param("id")), request)
+        path = self.app.backup_file(request.int_param("id"))
+        return file_response(path, request, attachment=True)
 
     def cancel_backup(self, request: Request) -> Response:
         return json_response(202, self.app.cancel_backup(request.int_param("id")))
@@ -154,73 +150,6 @@ def _bool_query(request: Request, name: str) -> bool:
     if value.lower() in ("true", "1"):
         return True
     raise InvalidInput(f"{name} must be true or false", fields={name: "must be true or false"})
-
-
-DOWNLOAD_TYPES = ("application/gzip", "application/sql", "application/octet-stream")
-
-
-def _download_type(name: str) -> str:
-    if name.endswith(".gz"):
-        return DOWNLOAD_TYPES[0]
-    if name.endswith(".sql"):
-        return DOWNLOAD_TYPES[1]
-    return DOWNLOAD_TYPES[2]
-
-
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
-    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "download"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def file_response(path: Path, request: Request) -> Response:
-    """The file as an attachment, streamed by the server in chunks; honours one `Range`."""
-    handle = path.open("rb")
-    try:
-        size = path.stat().st_size
-        headers = {
-            "Content-Type": _download_type(path.name),
-            "Content-Disposition": content_disposition(path.name),
-            "Accept-Ranges": "bytes",
-            "Last-Modified": formatdate(path.stat().st_mtime, usegmt=True),
-        }
-        byte_range = _parse_range(request.header("range"), size)
-        if byte_range is None:
-            return Response(200, headers, handle, length=size)
-        start, end = byte_range
-        handle.seek(start)
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        return Response(206, headers, handle, length=end - start + 1)
-    except BaseException:
-        handle.close()
-        raise
-
-
-def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(first, last) byte of a single satisfiable range; None for no or an ignorable header.
-
-    Several ranges are answered with the whole file (allowed by RFC 9110, and cheap).
-    """
-    if not header:
-        return None
-    m = _RANGE.match(header.strip().replace(" ", ""))
-    if m is None:
-        return None
-    first, last = m.group(1), m.group(2)
-    if not first and not last:
-        return None
-    if not first:  # suffix: the last N bytes
-        n = int(last)
-        if n == 0 or size == 0:
-            raise RangeNotSatisfiable("range not satisfiable", size=size)
-        return max(0, size - n), size - 1
-    start = int(first)
-    if start >= size:
-        raise RangeNotSatisfiable("range not satisfiable", size=size)
-    end = int(last) if last else size - 1
-    if end < start:
-        return None  # syntactically invalid: ignored, the whole file is sent
-    return start, min(end, size - 1)
 
 
 def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:

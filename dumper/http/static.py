@@ -5,47 +5,17 @@ Files are resolved under the web root and checked for containment; hashed assets
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from pathlib import Path
 
 from dumper.errors import NotFound
+from dumper.http.files import file_response
 from dumper.http.router import Request, Response
 
-# mimetypes depends on the host's tables; these are the types a Vite build produces.
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".webmanifest": "application/manifest+json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-    ".ttf": "font/ttf",
-    ".txt": "text/plain; charset=utf-8",
-    ".wasm": "application/wasm",
-}
 # Vite names built assets name-HASH.ext (8+ chars of [A-Za-z0-9_-]); their content never changes.
 _HASHED = re.compile(r"[.-][A-Za-z0-9_-]{8,}\.[a-z0-9]+$")
 LONG_CACHE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
-
-
-def content_type(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in _TYPES:
-        return _TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(path.name)
-    return guessed or "application/octet-stream"
 
 
 class StaticFiles:
@@ -81,15 +51,6 @@ class StaticFiles:
         return candidate
 
     def _file(self, path: Path, request: Request) -> Response:
-        stat = path.stat()
         hashed = _HASHED.search(path.name) and path.name != "index.html"
         # "no-cache" files are revalidated on every load: the ETag makes that a cheap 304.
-        etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
-        headers = {
-            "Content-Type": content_type(path),
-            "Cache-Control": LONG_CACHE if hashed else NO_CACHE,
-            "ETag": etag,
-        }
-        if etag in (request.header("if-none-match") or "").replace(" ", "").split(","):
-            return Response(304, headers, b"")
-        return Response(200, headers, path.open("rb"), length=stat.st_size)
+        return file_response(path, request, cache_control=LONG_CACHE if hashed else NO_CACHE)

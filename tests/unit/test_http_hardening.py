@@ -395,7 +395,7 @@ def test_a_static_path_over_255_characters_is_not_a_500(
 
 
 def test_a_range_with_5000_digits_is_ignored_not_a_500(tmp_path: Path) -> None:
-    from dumper.http.handlers import file_response
+    from dumper.http.files import file_response
 
     f = tmp_path / "x.sql.gz"
     f.write_bytes(b"0123456789")

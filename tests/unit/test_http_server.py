@@ -20,7 +20,7 @@ from dumper.app import App
 from dumper.errors import NotFound
 from dumper.http.auth import BasicAuth
 from dumper.http.dispatch import Dispatcher
-from dumper.http.handlers import file_response
+from dumper.http.files import file_response
 from dumper.http.router import Request, Response, Router, json_response, parse_json_object
 from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
 from tests.unit.test_http_handlers import make_config
@@ -37,7 +37,7 @@ class _Files:
         path = self.files.get(request.int_param("id"))
         if path is None or not path.exists():
             raise NotFound("no such backup")
-        return file_response(path, request)
+        return file_response(path, request, attachment=True)
 
 
 @pytest.fixture

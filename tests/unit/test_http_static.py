@@ -138,3 +138,33 @@ def test_etag_revalidation_answers_304_without_a_body(web: Path) -> None:
     (web / "index.html").write_bytes(INDEX + b"<!-- new build -->")
     changed = dispatch(Request("GET", "/", headers={"If-None-Match": etag}))
     assert changed.status == 200 and _body(changed).endswith(b"new build -->")
+
+
+def test_a_download_and_a_static_file_share_etag_and_range(tmp_path: Path) -> None:
+    from dumper.http.files import file_response
+
+    f = tmp_path / "shop.sql.gz"
+    f.write_bytes(b"0123456789")
+    first = file_response(f, Request("GET", "/d"), attachment=True)
+    first.close()
+    etag = first.headers["ETag"]
+    assert first.headers["Content-Disposition"].startswith("attachment;")
+    assert first.headers["Content-Type"] == "application/gzip"
+    again = file_response(f, Request("GET", "/d", headers={"If-None-Match": etag}), attachment=True)
+    assert again.status == 304
+    part = file_response(
+        f, Request("GET", "/d", headers={"Range": "bytes=2-4", "If-Range": etag}), attachment=True
+    )
+    assert part.status == 206 and part.headers["Content-Range"] == "bytes 2-4/10"
+    part.close()
+    # If-Range of another version: the whole (new) file, not a piece of it
+    stale = file_response(
+        f,
+        Request("GET", "/d", headers={"Range": "bytes=2-4", "If-Range": '"0-0"'}),
+        attachment=True,
+    )
+    assert stale.status == 200
+    stale.close()
+    static = StaticFiles(tmp_path)(Request("GET", "/shop.sql.gz", headers={"Range": "bytes=0-0"}))
+    assert static.status == 206 and static.headers["ETag"] == etag
+    static.close()
