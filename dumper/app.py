@@ -37,8 +37,7 @@ from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validat
 
 log = get_logger("app")
 
-PROBE_CONNECT_TIMEOUT = 5.0
-PROBE_READ_TIMEOUT = 10.0
+PROBE_READ_TIMEOUT = 10.0  # the probe's queries are quick; connecting takes DB_CONNECT_TIMEOUT
 
 
 # -- views (docs/API.md) ------------------------------------------------------------------
@@ -256,7 +255,13 @@ class App:
         """Open the store (migrating it) and wire the parts; nothing runs until start()."""
         clock = clock or SystemClock()
         store = Store(config.sqlite_path)
-        targets = TargetService(store, Cipher(config.enc_key), clock)
+        targets = TargetService(
+            store,
+            Cipher(config.enc_key),
+            clock,
+            connect_timeout=config.db_connect_timeout,
+            read_timeout=config.db_read_timeout,
+        )
         runner = JobRunner(
             store,
             targets,
@@ -357,7 +362,14 @@ class App:
         else:
             given = validate_target(data or {}, required=CONNECTION_FIELDS)
             f = given.fields
-            params = params_for(f.host, f.port, f.user, given.password or "", f.dbname)
+            params = params_for(
+                f.host,
+                f.port,
+                f.user,
+                given.password or "",
+                f.dbname,
+                connect_timeout=self.config.db_connect_timeout,
+            )
         return probe(params, self._connect)
 
     # -- backups and restores ---------------------------------------------------------------
@@ -680,12 +692,12 @@ def _quote(name: str) -> str:
 
 
 def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ConnectionReport:
-    """Connect with short timeouts and report version, database existence and read access."""
+    """Connect (within params.connect_timeout) and report version, database existence and
+    read access."""
     import pymysql
 
     quick = dataclasses.replace(
         params,
-        connect_timeout=PROBE_CONNECT_TIMEOUT,
         read_timeout=PROBE_READ_TIMEOUT,
         write_timeout=PROBE_READ_TIMEOUT,
     )

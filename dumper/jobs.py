@@ -33,15 +33,17 @@ from dumper.errors import (
 )
 from dumper.log import get_logger
 from dumper.rotation import rotate
-from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, resolve_file
+from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target, resolve_file
 from dumper.targets import TargetService
 
 log = get_logger("jobs")
 
 JobKind = Literal["backup", "restore"]
+DatabaseKey = tuple[str, int, str]  # (host lower-cased, port, database): one job at a time
 INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
 USER_CANCEL = "cancelled by the user"
+SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
 # restore.py's Cancelled message carries the exact count; progress reports lag by a chunk
 _STATEMENTS_RUN = re.compile(r"after (\d+) statements?")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -78,6 +80,11 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     cancel_reason: str = "cancelled"
     done: threading.Event = field(default_factory=threading.Event)
+    database: DatabaseKey | None = None  # the database the job reads or writes
+    # queued -> running -> (finished), or queued -> dropped (cancelled or shut down before a
+    # worker took it); cut_off: shutdown gave up waiting, so the worker may record no success
+    state: Literal["queued", "running", "dropped"] = "queued"
+    cut_off: bool = False
 
     def report(self, progress: Any) -> None:
         # the engine may reuse one object: keep a snapshot readers can't see half-updated
@@ -98,6 +105,11 @@ class Recovery:
     failed_backups: list[int]
     failed_restores: list[int]
     removed_parts: list[str]
+
+
+def database_key(target: Target) -> DatabaseKey:
+    """What two targets share when they name the same database on the same server."""
+    return (target.host.lower(), target.port, target.dbname)
 
 
 def safe_name(name: str) -> str:
@@ -156,6 +168,7 @@ class JobRunner:
         self.dir_mode = dir_mode  # of backup_dir when a job has to create it
         self._lock = threading.Lock()
         self._by_target: dict[int, Job] = {}
+        self._by_database: dict[DatabaseKey, Job] = {}
         self._running = 0  # jobs past the queue, inside a worker
         self._closing = False
         self._pool = ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix="dumper-job")
@@ -172,13 +185,13 @@ class JobRunner:
         """Queue a backup of the target; Conflict while another job runs for it."""
         target = self.store.require_target(target_id)
         with self._lock:
-            self._check_free(target_id, target.name)
+            self._check_free(target_id, target.name, database_key(target))
             now = self.clock.now()
             ext = ".sql.gz" if target.auto_compress else ".sql"
             file_name = self._free_name(f"{safe_name(target.name)}_{now:%Y-%m-%d_%H-%M-%S}", ext)
             row = self.store.insert_backup(target_id, now, file_name, trigger)
             job = Job("backup", row.id, target_id, target.name, now, file_name=file_name)
-            self._by_target[target_id] = job
+            self._hold(job, database_key(target))
             self._pool.submit(self._guarded, job, self._run_backup)
         log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
         return row
@@ -198,11 +211,11 @@ class JobRunner:
             raise NotFound(f"the file of backup {backup_id} is gone")
         target = self.store.require_target(backup.target_id)
         with self._lock:
-            self._check_free(target.id, target.name)
+            self._check_free(target.id, target.name, database_key(target))
             now = self.clock.now()
             row = self.store.insert_restore(backup_id, target.id, now)
             job = Job("restore", row.id, target.id, target.name, now, backup_id=backup_id)
-            self._by_target[target.id] = job
+            self._hold(job, database_key(target))
             self._pool.submit(self._guarded, job, self._run_restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup_id, target.name)
         return row
@@ -214,12 +227,32 @@ class JobRunner:
             self._check_free(target_id, name)
             yield
 
-    def _check_free(self, target_id: int, name: str) -> None:
+    def _check_free(self, target_id: int, name: str, database: DatabaseKey | None = None) -> None:
         if self._closing:
             raise Conflict("the service is shutting down")
         busy = self._by_target.get(target_id)
         if busy is not None:
             raise Conflict(f"a {busy.kind} of target {name!r} is already running (id {busy.id})")
+        busy = self._by_database.get(database) if database is not None else None
+        if busy is not None and database is not None:
+            host, port, dbname = database
+            raise Conflict(
+                f"database {dbname!r} on {host}:{port} is busy: {busy.kind} {busy.id} of target "
+                f"{busy.target_name!r} is running on it"
+            )
+
+    def _hold(self, job: Job, database: DatabaseKey) -> None:
+        # under self._lock
+        job.database = database
+        self._by_target[job.target_id] = job
+        self._by_database[database] = job
+
+    def _release(self, job: Job) -> None:
+        # under self._lock
+        if self._by_target.get(job.target_id) is job:
+            del self._by_target[job.target_id]
+        if job.database is not None and self._by_database.get(job.database) is job:
+            del self._by_database[job.database]
 
     def _free_name(self, stem: str, ext: str) -> str:
         taken = {j.file_name for j in self._by_target.values() if j.file_name}
@@ -266,18 +299,45 @@ class JobRunner:
 
     def cancel(self, kind: JobKind, job_id: int) -> bool:
         """Ask a job to stop; False when no such job runs."""
-        job = self.find(kind, job_id)
-        if job is None:
-            return False
-        job.cancel_reason = USER_CANCEL
-        job.cancel.set()
+        with self._lock:
+            job = next(
+                (j for j in self._by_target.values() if j.kind == kind and j.id == job_id), None
+            )
+            if job is None:
+                return False
+            job.cancel_reason = USER_CANCEL
+            job.cancel.set()
+            dropped = job.state == "queued"
+            if dropped:  # no worker has it: end it here instead of when a slot frees
+                job.state = "dropped"
+                self._release(job)
         log.info("%s %d of target %s: cancel requested", kind, job_id, job.target_name)
+        if dropped:
+            self._finish_dropped(job)
         return True
+
+    def _finish_dropped(self, job: Job) -> None:
+        """Record a job that ended before a worker took it."""
+        if job.kind == "restore":
+            self._finish_cancelled_restore(job, None, time.monotonic())
+        else:
+            self.store.finish_backup(
+                job.id,
+                status=FAILED,
+                finished_at=self.clock.now(),
+                duration_seconds=0.0,
+                notes=job.cancel_reason,
+            )
+            log.warning("backup %d of target %s: %s", job.id, job.target_name, job.cancel_reason)
+        job.done.set()
 
     # -- workers ----------------------------------------------------------------------------
 
     def _guarded(self, job: Job, work: Callable[[Job], None]) -> None:
         with self._lock:
+            if job.state == "dropped":  # cancelled while queued: already recorded
+                return
+            job.state = "running"
             self._running += 1
         try:
             work(job)
@@ -288,8 +348,7 @@ class JobRunner:
         finally:
             with self._lock:
                 self._running -= 1
-                if self._by_target.get(job.target_id) is job:
-                    del self._by_target[job.target_id]
+                self._release(job)
             job.done.set()
 
     def _fail_row(self, job: Job, notes: str) -> None:
@@ -319,7 +378,8 @@ class JobRunner:
             if job.cancel.is_set():
                 raise Cancelled(job.cancel_reason)
             target = self.store.require_target(job.target_id)
-            params = self.targets.conn_params(target)
+            # the cancel also ends a connection attempt (a port that never answers)
+            params = dataclasses.replace(self.targets.conn_params(target), cancel=job.cancel)
             make_dir(self.backup_dir, self.dir_mode)
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith(".gz")
@@ -334,6 +394,8 @@ class JobRunner:
             self._check_dump(params, path, result, job.cancel)
             if job.cancel.is_set():
                 # asked to stop while the file was being checked: a cancel keeps no file
+                raise Cancelled(job.cancel_reason)
+            if job.cut_off:  # shutdown has recorded the job failed: keep no file either
                 raise Cancelled(job.cancel_reason)
         except Cancelled:
             notes = job.cancel_reason
@@ -430,9 +492,8 @@ class JobRunner:
             if path is None:
                 raise NotFound(f"backup {job.backup_id} is gone")
             target = self.store.require_target(job.target_id)
-            result = self.engine.restore(
-                path, self.targets.conn_params(target), progress=job.report, cancel=job.cancel
-            )
+            params = dataclasses.replace(self.targets.conn_params(target), cancel=job.cancel)
+            result = self.engine.restore(path, params, progress=job.report, cancel=job.cancel)
             statements = int(result.statements)
         except Cancelled as exc:
             self._finish_cancelled_restore(job, _statements_run(exc, job), began)
@@ -548,18 +609,26 @@ class JobRunner:
         deadline = time.monotonic() + timeout
         for job in self.jobs():
             job.done.wait(max(0.0, deadline - time.monotonic()))
-        left = [j for j in self.jobs() if not j.done.is_set()]
-        for job in left:
-            job.cancel_reason = SHUTDOWN
-            job.cancel.set()
+        with self._lock:
+            left = [j for j in self._by_target.values() if not j.done.is_set()]
+            for job in left:
+                job.cancel_reason = SHUTDOWN
+                job.cancel.set()
+                if job.state == "queued":
+                    job.state = "dropped"
         self._pool.shutdown(wait=False, cancel_futures=True)
-        grace = time.monotonic() + 5
+        grace = time.monotonic() + SHUTDOWN_GRACE
         for job in left:
-            job.done.wait(max(0.0, grace - time.monotonic()))
+            if job.state != "dropped":
+                job.done.wait(max(0.0, grace - time.monotonic()))
         for job in left:
+            if job.done.is_set():
+                continue
             # queued jobs never ran, and a stuck one may still be inside the engine
+            job.cut_off = True
             self._fail_row(job, SHUTDOWN)
+            if job.file_name:  # a half-written file must not outlive the process
+                (self.backup_dir / f"{job.file_name}.part").unlink(missing_ok=True)
             with self._lock:
-                if self._by_target.get(job.target_id) is job:
-                    del self._by_target[job.target_id]
+                self._release(job)
             job.done.set()

@@ -32,6 +32,9 @@ ALLOWED_FIELDS = frozenset(
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
+# the defaults of DB_CONNECT_TIMEOUT and DB_READ_TIMEOUT (config.py), for callers without a Config
+DEFAULT_CONNECT_TIMEOUT = 15.0
+DEFAULT_READ_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -126,10 +129,20 @@ def validate_target(
 class TargetService:
     """Create, update and read targets; passwords are encrypted before they reach the store."""
 
-    def __init__(self, store: Store, cipher: Cipher, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: Cipher,
+        clock: Clock,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+    ) -> None:
         self.store = store
         self.cipher = cipher
         self.clock = clock
+        self.connect_timeout = connect_timeout  # DB_CONNECT_TIMEOUT
+        self.read_timeout = read_timeout  # DB_READ_TIMEOUT
 
     def create(self, data: Mapping[str, Any]) -> Target:
         """Validate and insert; InvalidInput, Conflict (name taken)."""
@@ -175,8 +188,35 @@ class TargetService:
     def conn_params(self, target: Target) -> ConnParams:
         """Where to connect for this target; DecryptionError when the password is unreadable."""
         password = self.password(target)
-        return params_for(target.host, target.port, target.user, password, target.dbname)
+        return params_for(
+            target.host,
+            target.port,
+            target.user,
+            password,
+            target.dbname,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
 
 
-def params_for(host: str, port: int, user: str, password: str, dbname: str) -> ConnParams:
-    return ConnParams(host=host, port=port, user=user, password=password, database=dbname)
+def params_for(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    dbname: str,
+    *,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+) -> ConnParams:
+    """Connection parameters for a target; a server silent for read_timeout fails the job."""
+    return ConnParams(
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        database=dbname,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        write_timeout=read_timeout,
+    )

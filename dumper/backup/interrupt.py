@@ -4,12 +4,16 @@ Without it a dump or restore notices a cancel only between statements, and a sta
 waits for a lock (lock_wait_timeout is a year by default) or runs for long keeps the job, and
 the admin who pressed Cancel, waiting. KILL QUERY leaves the connection open; the statement
 fails with "Query execution was interrupted", which the caller reports as Cancelled because the
-cancel event is set.
+cancel event is set. A server that does not end the statement within FORCE_AFTER seconds (it
+stopped answering, or the kill could not connect) gets its connection shut down instead, so a
+cancel always ends the job within seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +25,7 @@ log = get_logger("interrupt")
 
 POLL_SECONDS = 0.1
 KILL_TIMEOUT = 10  # seconds for the second connection to connect and answer
+FORCE_AFTER = 3.0  # seconds a KILL QUERY may take before the connection is shut down
 
 
 @contextlib.contextmanager
@@ -37,16 +42,16 @@ def interrupt_on_cancel(
         return
     thread_id = int(conn.thread_id())
     done = threading.Event()
+    # the kill connection must not give up because of the very cancel it serves
+    kill_params = dataclasses.replace(params, cancel=None)
 
-    def watch() -> None:
-        while not done.is_set():
-            if cancel.wait(POLL_SECONDS):
-                break
-        if done.is_set():
-            return
+    def kill() -> None:
         try:
             killer = connect(
-                params, connect_timeout=KILL_TIMEOUT, read_timeout=KILL_TIMEOUT, autocommit=True
+                kill_params,
+                connect_timeout=KILL_TIMEOUT,
+                read_timeout=KILL_TIMEOUT,
+                autocommit=True,
             )
             try:
                 with killer.cursor() as cur:
@@ -57,10 +62,28 @@ def interrupt_on_cancel(
         except Exception as exc:  # the cancel still takes effect between statements
             log.warning("cancel: could not interrupt the running statement: %s", exc)
 
+    def watch() -> None:
+        while not done.is_set():
+            if cancel.wait(POLL_SECONDS):
+                break
+        if done.is_set():
+            return
+        # in a thread of its own: a silent server may keep the kill connecting for a while
+        threading.Thread(target=kill, name="dumper-kill", daemon=True).start()
+        if done.wait(FORCE_AFTER):
+            return
+        log.warning(
+            "cancel: the statement did not end within %g s; closing the connection", FORCE_AFTER
+        )
+        sock = getattr(conn, "_sock", None)  # PyMySQL's socket; None once it closed
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     watcher = threading.Thread(target=watch, name="dumper-cancel", daemon=True)
     watcher.start()
     try:
         yield
     finally:
         done.set()
-        watcher.join(2 * KILL_TIMEOUT + 1)
+        watcher.join(FORCE_AFTER + 1)

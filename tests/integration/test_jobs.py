@@ -21,7 +21,7 @@ from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.restore import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
-from dumper.errors import Conflict, InvalidInput
+from dumper.errors import Conflict, DumpFailed, InvalidInput
 from dumper.jobs import Engine, JobRunner, safe_name
 from dumper.store import Store
 from dumper.targets import TargetService
@@ -521,3 +521,54 @@ def test_an_edit_while_queued_does_not_change_the_files_format(
     done = h.store.get_backup(row.id)
     assert done is not None and done.status == "success" and done.file_path.endswith(".sql.gz")
     assert verify_file(h.backup_dir / done.file_path).compressed is True
+
+
+def test_two_targets_naming_one_database_run_one_job_at_a_time(
+    make_harness: Callable[..., Harness], scratch_db: ConnParams
+) -> None:
+    fill(scratch_db, tables=1, rows=5)
+    gate = Gate()
+    h = make_harness(engine=gate.engine())
+    a, b = h.add_target(scratch_db, "a"), h.add_target(scratch_db, "b")
+    gate.open.set()
+    b_backup = h.backup_and_wait(b)
+    assert b_backup.status == "success", b_backup.notes
+    gate.open.clear()
+    held = h.runner.start_backup(a)
+    assert gate.entered.acquire(timeout=10)  # entered for b's backup
+    assert gate.entered.acquire(timeout=10)  # and now for a's, held at the gate
+    for start in (lambda: h.runner.start_restore(b_backup.id), lambda: h.runner.start_backup(b)):
+        with pytest.raises(Conflict) as refused:
+            start()
+        assert f"backup {held.id} of target 'a'" in refused.value.message
+        assert scratch_db.database in refused.value.message
+    gate.open.set()
+    assert h.runner.wait("backup", held.id, 30)
+    restore = h.runner.start_restore(b_backup.id)  # free again
+    assert h.runner.wait("restore", restore.id, 60)
+    assert h.store.get_restore(restore.id).status == "success"  # type: ignore[union-attr]
+
+
+def test_shutdown_removes_the_part_file_of_a_job_stuck_in_the_engine(
+    make_harness: Callable[..., Harness], scratch_db: ConnParams
+) -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def stuck_dump(params: ConnParams, out: Path, **kw: Any) -> Any:
+        out.with_name(out.name + ".part").write_bytes(b"-- dumper partial")
+        entered.set()
+        release.wait(30)  # deaf to the cancel, as a call blocked in a driver would be
+        raise DumpFailed("gave up")
+
+    real = Engine.default()
+    h = make_harness(engine=Engine(dump=stuck_dump, restore=real.restore, verify=real.verify))
+    row = h.runner.start_backup(h.add_target(scratch_db, "stuck"))
+    try:
+        assert entered.wait(10)
+        h.runner.shutdown(timeout=0)
+        assert list(h.backup_dir.iterdir()) == []
+        got = h.store.get_backup(row.id)
+        assert got is not None and got.status == "failed" and "shut down" in got.notes
+    finally:
+        release.set()
