@@ -1,12 +1,13 @@
 // Backups per target (newest first), their deletion, and the restores started from them.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import { useBusySet } from './busy'
 import { api, type Backup, type Restore } from '@/services/api'
 
 export const useBackupsStore = defineStore('backups', () => {
   const byTarget = ref<Record<number, Backup[]>>({})
   const loading = ref(false)
-  const busy = ref<Set<number>>(new Set())
+  const { busy, withBusy } = useBusySet()
 
   function list(targetId: number): Backup[] {
     return byTarget.value[targetId] ?? []
@@ -20,17 +21,6 @@ export const useBackupsStore = defineStore('backups', () => {
       return backups
     } finally {
       loading.value = false
-    }
-  }
-
-  async function withBusy<T>(id: number, fn: () => Promise<T>): Promise<T> {
-    busy.value = new Set(busy.value).add(id)
-    try {
-      return await fn()
-    } finally {
-      const next = new Set(busy.value)
-      next.delete(id)
-      busy.value = next
     }
   }
 

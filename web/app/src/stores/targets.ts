@@ -1,6 +1,7 @@
 // Targets: the list shown on the dashboard and the targets page, and every change to a target.
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
+import { useBusySet } from './busy'
 import { api, type Backup, type Target, type TargetInput } from '@/services/api'
 
 export const useTargetsStore = defineStore('targets', () => {
@@ -9,7 +10,7 @@ export const useTargetsStore = defineStore('targets', () => {
   const loaded = ref(false)
   const error = ref<unknown>(null)
   /** Target ids with a request in flight (their buttons are disabled). */
-  const busy = ref<Set<number>>(new Set())
+  const { busy, withBusy } = useBusySet()
 
   const sorted = computed(() => [...targets.value].sort((a, b) => a.name.localeCompare(b.name)))
 
@@ -21,17 +22,6 @@ export const useTargetsStore = defineStore('targets', () => {
     const i = targets.value.findIndex((t) => t.id === target.id)
     if (i >= 0) targets.value.splice(i, 1, target)
     else targets.value.push(target)
-  }
-
-  async function withBusy<T>(id: number, fn: () => Promise<T>): Promise<T> {
-    busy.value = new Set(busy.value).add(id)
-    try {
-      return await fn()
-    } finally {
-      const next = new Set(busy.value)
-      next.delete(id)
-      busy.value = next
-    }
   }
 
   async function load(): Promise<void> {
