@@ -53,7 +53,7 @@ describe('target edit page', () => {
     const name = input('Name')
     expect(name.attributes('aria-invalid')).toBe('true')
     const errorId = name.attributes('aria-describedby')!.split(' ')[0]!
-    expect(app.wrapper.get(`[id="${errorId}"]`).text()).toBe('already taken')
+    expect(app.wrapper.get(`[id="${errorId}"]`).text()).toBe('Already taken.')
     expect(app.router.currentRoute.value.path).toBe('/targets/new')
   })
 

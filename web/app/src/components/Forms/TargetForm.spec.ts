@@ -47,10 +47,10 @@ describe('target form', () => {
     const w = mount(TargetForm, {
       props: { mode: 'edit', initial: formFromTarget(makeTarget()), serverErrors: { name: 'already taken', extra: 'unknown field' } },
     })
-    expect(w.text()).toContain('already taken')
-    expect(w.text()).toContain('extra: unknown field')
+    expect(w.text()).toContain('Already taken.')
+    expect(w.text()).toContain('extra: Unknown field.')
     await byLabel(w, 'Name').setValue('shop2')
-    expect(w.text()).not.toContain('already taken')
+    expect(w.text()).not.toContain('Already taken.')
   })
 
   it('keeps the password write-only: empty on edit, with the hint, and left out of the body', async () => {
