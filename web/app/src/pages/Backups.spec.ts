@@ -101,7 +101,7 @@ describe('backups page', () => {
     await dialog.get('input').setValue('shop')
     await button(dialog, 'Restore database').trigger('click')
     await flushPromises()
-    expect(app.wrapper.get('[data-kind="error"]').text()).toContain('shop: a backup runs for this target')
+    expect(app.wrapper.get('[data-kind="error"]').text()).toContain('shop: Not possible right now: a backup runs for this target')
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(true) // still open: nothing happened
   })
 

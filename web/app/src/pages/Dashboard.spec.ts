@@ -83,7 +83,7 @@ describe('dashboard page', () => {
     app = await mountApp('/')
     await button(app.wrapper, 'Back up now').trigger('click')
     await flushPromises()
-    expect(app.wrapper.get('[role="alert"]').text()).toContain('shop: a job is running')
+    expect(app.wrapper.get('[role="alert"]').text()).toContain('shop: Not possible right now: a job is running')
   })
 
   it('offers a retry when the targets cannot be loaded', async () => {
@@ -93,7 +93,7 @@ describe('dashboard page', () => {
       'GET /api/settings': { body: makeSettings() },
     })
     app = await mountApp('/')
-    expect(app.wrapper.text()).toContain('Could not load: db locked')
+    expect(app.wrapper.text()).toContain('Could not load: Internal server error; the server log has the details.')
     f.on('GET /api/targets', { body: [] })
     await button(app.wrapper, 'Try again').trigger('click')
     await flushPromises()

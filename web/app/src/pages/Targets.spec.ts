@@ -73,7 +73,7 @@ describe('targets page', () => {
     await button(dialog, 'Delete target').trigger('click')
     await flushPromises()
     expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/2')).toBe(true)
-    expect(app.wrapper.get('[role="alert"]').text()).toContain('crm: a job is running')
+    expect(app.wrapper.get('[role="alert"]').text()).toContain('crm: Not possible right now: a job is running')
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(true)
   })
 

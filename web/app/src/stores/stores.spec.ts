@@ -1,10 +1,11 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { translate, type MessageKey, type Params } from '@/i18n'
+import { errorText } from '@/i18n/errors'
 import { ApiError, credentials } from '@/services/api'
 import { makeBackup, makeJob, makeSettings, makeTarget, mockFetch } from '@/test/helpers'
 import {
   POLL_MS,
-  errorMessage,
   useAuthStore,
   useBackupsStore,
   useJobsStore,
@@ -33,7 +34,7 @@ describe('toasts store', () => {
     vi.useFakeTimers()
     const toasts = useToastStore()
     toasts.error(new ApiError(409, 'conflict', 'a job is running'), 'shop')
-    expect(toasts.toasts[0]).toMatchObject({ kind: 'error', message: 'shop: a job is running' })
+    expect(toasts.toasts[0]).toMatchObject({ kind: 'error', message: 'shop: Not possible right now: a job is running' })
     vi.advanceTimersByTime(5000)
     expect(toasts.toasts).toHaveLength(1)
   })
@@ -55,11 +56,12 @@ describe('toasts store', () => {
   })
 
   it('appends field errors to the message', () => {
-    expect(errorMessage(new ApiError(422, 'invalid_input', 'invalid', { port: 'out of range' }))).toBe(
-      'invalid (port: out of range)',
+    const t = (key: MessageKey, params?: Params) => translate('en', key, params)
+    expect(errorText(new ApiError(422, 'invalid_input', 'invalid', { port: 'out of range' }), t)).toBe(
+      'Some values are not valid. (port: out of range)',
     )
-    expect(errorMessage(new Error('boom'))).toBe('boom')
-    expect(errorMessage('odd')).toBe('odd')
+    expect(errorText(new Error('boom'), t)).toBe('boom')
+    expect(errorText('odd', t)).toBe('odd')
   })
 })
 

@@ -1,6 +1,8 @@
 // Toast notifications: every action reports success or failure here; they fade on their own.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import { useI18n } from '@/i18n'
+import { errorText } from '@/i18n/errors'
 import { ApiError } from '@/services/api'
 
 export type ToastKind = 'success' | 'error' | 'info'
@@ -13,19 +15,9 @@ export interface Toast {
 
 export const TOAST_MS: Record<ToastKind, number> = { success: 4000, info: 4000, error: 9000 }
 
-/** A readable sentence for any thrown value; field errors are appended for 422s. */
-export function errorMessage(e: unknown): string {
-  if (e instanceof ApiError) {
-    const fields = Object.entries(e.fields)
-    if (fields.length === 0) return e.message
-    return `${e.message} (${fields.map(([k, v]) => `${k}: ${v}`).join('; ')})`
-  }
-  if (e instanceof Error) return e.message
-  return String(e)
-}
-
 export const useToastStore = defineStore('toasts', () => {
   const toasts = ref<Toast[]>([])
+  const { t } = useI18n()
   let nextId = 1
   const timers = new Map<number, ReturnType<typeof setTimeout>>()
 
@@ -52,7 +44,7 @@ export const useToastStore = defineStore('toasts', () => {
    */
   function error(e: unknown, prefix?: string): number | null {
     if (e instanceof ApiError && e.status === 401) return null
-    const why = errorMessage(e)
+    const why = errorText(e, t)
     return push('error', prefix ? `${prefix}: ${why}` : why)
   }
 
