@@ -1,6 +1,6 @@
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { button, makeBackup, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
+import { button, makeBackup, makeJob, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
 
 let app: Mounted | null = null
 afterEach(() => {
@@ -60,6 +60,7 @@ describe('backups page', () => {
   it('restores only after the target name is typed, then follows the restore to its end', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true })
     const f = base()
+      .on('GET /api/jobs', { body: [] })
       .on('POST /api/backups/5/restore', {
         status: 202,
         body: { id: 2, backup_id: 5, target_id: 1, status: 'running', started_at: '2026-11-26T10:00:00Z', finished_at: null, duration_seconds: null, statements: null, notes: '', progress: { bytes_read: 50, bytes_total: 100, statements: 7 } },
@@ -127,6 +128,8 @@ describe('backups page', () => {
     const f = mockFetch({
       'GET /api/targets/1': { body: makeTarget({ running_job: { kind: 'backup', id: 7 } }) },
       'GET /api/targets/1/backups': { body: [running] },
+      'GET /api/jobs': { body: [makeJob({ id: 7, progress: running.progress })] },
+      'GET /api/backups/7': { body: makeBackup({ id: 7 }) },
     })
     app = await mountApp('/targets/1/backups')
     const row = app.wrapper.get('tr[data-backup-id="7"]')
@@ -135,7 +138,7 @@ describe('backups page', () => {
     expect(row.text()).toContain('now: orders')
     expect(button(app.wrapper, 'Back up now').attributes('disabled')).toBeDefined()
 
-    f.on('GET /api/targets/1/backups', { body: [makeBackup({ id: 7 })] })
+    f.on('GET /api/targets/1/backups', { body: [makeBackup({ id: 7 })] }).on('GET /api/jobs', { body: [] })
     await vi.advanceTimersByTimeAsync(2000)
     await flushPromises()
     expect(app.wrapper.text()).toContain('Backup of "shop" finished.')

@@ -1,10 +1,22 @@
-// Running jobs, polled while a page shows them; `finished` ticks when a job disappears so
-// pages can reload what it changed.
+// Running jobs: the one poller of job state (while a page subscribes), and the one place that
+// reports how a job ended. `finished` ticks when jobs disappear, `gone` holds them, so pages can
+// reload what they changed.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
+import { usePolling } from '@/composables/usePolling'
+import { useI18n } from '@/i18n'
 import { api, type Backup, type Job, type JobKind, type Restore } from '@/services/api'
+import { useToastStore } from './toasts'
 
 export const POLL_MS = 1500
+
+type JobRef = { kind: JobKind; id: number }
+const key = (j: JobRef) => `${j.kind}:${j.id}`
+
+/** A job as the list shows it, from the backup or restore a page has just started or loaded. */
+export function jobOf(kind: JobKind, run: Backup | Restore, targetName: string): Job {
+  return { kind, id: run.id, target_id: run.target_id, target_name: targetName, started_at: run.started_at, progress: run.progress }
+}
 
 export const useJobsStore = defineStore('jobs', () => {
   const jobs = ref<Job[]>([])
@@ -14,27 +26,69 @@ export const useJobsStore = defineStore('jobs', () => {
   const error = ref<unknown>(null)
   /** Jobs ("kind:id") whose cancel is being sent or was accepted: they only have to stop now. */
   const cancelling = ref<Set<string>>(new Set())
-  let subscribers = 0
-  let timer: ReturnType<typeof setTimeout> | null = null
+  const toasts = useToastStore()
+  const { t } = useI18n()
 
-  async function load(): Promise<void> {
+  /** Polls sent so far, and for each tracked job the count when it was tracked. */
+  let sent = 0
+  const trackedAt = new Map<string, number>()
+
+  async function fetchJobs(): Promise<void> {
+    const mark = ++sent
+    let listed: Job[]
     try {
-      const next = await api.listJobs()
-      const stillThere = new Set(next.map((j) => `${j.kind}:${j.id}`))
-      const ended = jobs.value.filter((j) => !stillThere.has(`${j.kind}:${j.id}`))
-      jobs.value = next
-      error.value = null
-      if (ended.length > 0) {
-        gone.value = ended
-        finished.value++
-        forget(ended.map(key))
-      }
+      listed = await api.listJobs()
     } catch (e) {
       error.value = e
+      return
+    }
+    error.value = null
+    const there = new Set(listed.map(key))
+    // A job tracked after this request went out may be missing only because the answer is older.
+    const late = jobs.value.filter((j) => !there.has(key(j)) && (trackedAt.get(key(j)) ?? -1) >= mark)
+    const next = [...listed, ...late]
+    const kept = new Set(next.map(key))
+    const ended = jobs.value.filter((j) => !kept.has(key(j)))
+    for (const [k, at] of trackedAt) if (at < mark) trackedAt.delete(k)
+    jobs.value = next
+    if (ended.length > 0) {
+      gone.value = ended
+      finished.value++
+      forget(ended.map(key))
+      await Promise.all(ended.map(reportOutcome))
     }
   }
 
-  const key = (j: { kind: JobKind; id: number }) => `${j.kind}:${j.id}`
+  const poller = usePolling(fetchJobs, POLL_MS, { immediate: true, autoStart: false })
+
+  /** One toast per ended job: success, or failure with the server's notes (a cancel says so there). */
+  async function reportOutcome(job: Job): Promise<void> {
+    const name = job.target_name
+    try {
+      if (job.kind === 'backup') {
+        const b = await api.getBackup(job.id)
+        if (b.status === 'success') toasts.success(t('backups.backupDone', { name }))
+        else if (b.status === 'failed') toasts.push('error', t('backups.backupFailed', { name, notes: b.notes || '?' }))
+      } else {
+        const r = await api.getRestore(job.id)
+        if (r.status === 'success') toasts.success(t('backups.restoreDone', { name, statements: r.statements ?? 0 }))
+        else if (r.status === 'failed') toasts.push('error', t('backups.restoreFailed', { name, notes: r.notes || '?' }))
+      }
+    } catch {
+      /* the job's row is gone (deleted): nothing to report */
+    }
+  }
+
+  /** Shows a job a page has just started (or found running) before the next poll lists it. */
+  function track(job: Job): void {
+    if (jobs.value.some((j) => key(j) === key(job))) return
+    trackedAt.set(key(job), sent)
+    jobs.value = [...jobs.value, job]
+  }
+
+  function find(kind: JobKind, id: number): Job | undefined {
+    return jobs.value.find((j) => j.kind === kind && j.id === id)
+  }
 
   function forget(keys: string[]): void {
     const next = new Set(cancelling.value)
@@ -61,31 +115,33 @@ export const useJobsStore = defineStore('jobs', () => {
     return jobs.value.filter((j) => j.target_id === targetId)
   }
 
-  function schedule(): void {
-    timer = setTimeout(async () => {
-      await load()
-      if (subscribers > 0) schedule()
-    }, POLL_MS)
-  }
+  let subscribers = 0
 
   /** Starts polling (shared by every page that asks); returns the function that stops it. */
   function subscribe(): () => void {
     subscribers++
-    if (subscribers === 1) {
-      void load()
-      schedule()
-    }
+    if (subscribers === 1) poller.start()
     let done = false
     return () => {
       if (done) return
       done = true
       subscribers--
-      if (subscribers === 0 && timer) {
-        clearTimeout(timer)
-        timer = null
-      }
+      if (subscribers === 0) poller.stop()
     }
   }
 
-  return { jobs, finished, gone, error, cancelling, load, forTarget, isCancelling, cancel, subscribe }
+  return {
+    jobs,
+    finished,
+    gone,
+    error,
+    cancelling,
+    load: poller.runNow,
+    track,
+    find,
+    forTarget,
+    isCancelling,
+    cancel,
+    subscribe,
+  }
 })
