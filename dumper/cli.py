@@ -95,15 +95,58 @@ def _bar(fraction: float, width: int = 24) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def _params(dsn: str, ctx: Context) -> Any:
-    from dumper.backup.dsn import parse_dsn
+_PS_WARNING = (
+    "dumper: warning: a password in the DSN is visible to other users in `ps`; "
+    "use MYSQL_PWD or --password-file"
+)
 
-    return parse_dsn(dsn, env_password=ctx.env.get("MYSQL_PWD"))
+
+def _params(args: argparse.Namespace, ctx: Context) -> Any:
+    """The DSN's connection parameters; the password from the DSN, --password-file or
+    MYSQL_PWD, in that order. Ctrl-C also ends the connection attempt."""
+    import dataclasses
+
+    from dumper.backup.dsn import parse_dsn, password_in_dsn
+
+    params = parse_dsn(args.dsn)  # a malformed DSN is reported before anything else
+    in_dsn = password_in_dsn(args.dsn)
+    if in_dsn and args.password_file is not None:
+        raise InvalidInput("give the password in the DSN or in --password-file, not both")
+    if in_dsn:
+        ctx.stderr.write(_PS_WARNING + "\n")
+        ctx.stderr.flush()
+    elif args.password_file is not None:
+        params = dataclasses.replace(params, password=_read_password(args.password_file))
+    else:
+        params = dataclasses.replace(params, password=ctx.env.get("MYSQL_PWD") or "")
+    return dataclasses.replace(params, cancel=ctx.cancel)
+
+
+def _read_password(path: Path) -> str:
+    """The first line of the file, without its line break."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InvalidInput(f"cannot read the password file {path}: {reason}") from None
+    return first.rstrip("\r\n")
+
+
+def _add_dsn(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dsn", metavar="DSN", help=_DSN_HELP)
+    p.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help="read the password from the first line of FILE (not shown by `ps`, unlike a "
+        "password in the DSN)",
+    )
 
 
 _DSN_HELP = (
-    "mysql://USER[:PASSWORD]@HOST[:PORT]/DB, parts percent-encoded; "
-    "without a password in it, MYSQL_PWD is used"
+    "mysql://USER[:PASSWORD]@HOST[:PORT]/DB, parts percent-encoded; without a password in "
+    "it, --password-file or else MYSQL_PWD is used (a password in the DSN is shown by `ps`)"
 )
 
 # -- dump -------------------------------------------------------------------------------------
@@ -113,10 +156,10 @@ def _add_dump(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser(
         "dump",
         help="dump one database to a .sql.gz / .sql file or stdout",
-        description="Dump one database. The password may be left out of the URL and given "
-        "in MYSQL_PWD.",
+        description="Dump one database. Leave the password out of the URL and give it in "
+        "--password-file or MYSQL_PWD.",
     )
-    p.add_argument("dsn", metavar="DSN", help=_DSN_HELP)
+    _add_dsn(p)
     p.add_argument(
         "-o",
         "--output",
@@ -130,7 +173,7 @@ def _add_dump(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.backup.dump import DumpProgress, dump_database, dump_to_stream
 
-    params = _params(args.dsn, ctx)
+    params = _params(args, ctx)
     line = _ProgressLine(ctx)
 
     def progress(p: DumpProgress) -> None:
@@ -168,14 +211,14 @@ def _add_restore(sub: argparse._SubParsersAction[_Parser]) -> None:
         "then execute it in order in the database of the URL, which must exist.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("dsn", metavar="DSN", help=_DSN_HELP)
+    _add_dsn(p)
     p.set_defaults(handler=_cmd_restore)
 
 
 def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.backup.restore import RestoreProgress, restore_file
 
-    params = _params(args.dsn, ctx)
+    params = _params(args, ctx)
     line = _ProgressLine(ctx)
     line.show(f"checking {args.file.name}", force=True)
 

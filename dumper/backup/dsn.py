@@ -87,6 +87,14 @@ def parse_dsn(url: str, *, env_password: str | None = None) -> ConnParams:
     )
 
 
+def password_in_dsn(url: str) -> bool:
+    """Whether the URL carries a password (which `ps` shows when it is a command argument)."""
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
+
+
 def connect(params: ConnParams, **extra: Any) -> Any:
     """Open a PyMySQL connection to `params.database` (utf8mb4, autocommit off).
 

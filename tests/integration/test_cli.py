@@ -12,32 +12,45 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
 from dumper.backup.dsn import ConnParams, connect
+from tests.conftest import DEFAULT_TEST_DSN
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+PS_WARNING = (
+    b"dumper: warning: a password in the DSN is visible to other users in `ps`; "
+    b"use MYSQL_PWD or --password-file\n"
+)
+
+
+def base_env() -> dict[str, str]:
+    """The environment, with the test server's password in MYSQL_PWD (never in the argv)."""
+    server = urlsplit(os.environ.get("DUMPER_TEST_DSN", DEFAULT_TEST_DSN))
+    base = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
+    if server.password:
+        base["MYSQL_PWD"] = unquote(server.password)
+    return base
 
 
 def dumper(
     *args: str, env: dict[str, str] | None = None, **kw: Any
 ) -> subprocess.CompletedProcess[bytes]:
-    base = {k: v for k, v in os.environ.items() if k != "MYSQL_PWD"}
     return subprocess.run(
         [sys.executable, "-m", "dumper", *args],
         cwd=ROOT,
-        env={**base, **(env or {})},
+        env={**base_env(), **(env or {})},
         capture_output=True,
         timeout=120,
         **kw,
     )
 
 
-def url(p: ConnParams, *, password: bool = True) -> str:
+def url(p: ConnParams, *, password: bool = False) -> str:
     secret = f":{quote(p.password, safe='')}" if password and p.password else ""
     return f"mysql://{quote(p.user, safe='')}{secret}@{p.host}:{p.port}/{p.database}"
 
@@ -116,9 +129,12 @@ def test_password_from_mysql_pwd_and_percent_encoded_url(scratch_db, mysql_param
             env={"MYSQL_PWD": password},
         )
         assert env_run.returncode == 0, env_run.stderr
-        url_run = dumper("dump", url(params), "-o", str(tmp_path / "b.sql"))
+        url_run = dumper("dump", url(params, password=True), "-o", str(tmp_path / "b.sql"))
         assert url_run.returncode == 0, url_run.stderr
-        denied = dumper("dump", url(params, password=False), "-o", str(tmp_path / "c.sql"))
+        assert url_run.stderr == PS_WARNING
+        denied = dumper(
+            "dump", url(params), "-o", str(tmp_path / "c.sql"), env={"MYSQL_PWD": "wrong"}
+        )
         assert denied.returncode == 1
         assert "Access denied" in one_line(denied.stderr)
         assert not (tmp_path / "c.sql").exists()
@@ -187,6 +203,7 @@ def test_progress_bar_is_drawn_only_when_stderr_is_a_terminal(scratch_db_factory
         done = subprocess.run(
             [sys.executable, "-m", "dumper", "restore", str(out), url(dst)],
             cwd=ROOT,
+            env=base_env(),
             stdout=subprocess.PIPE,
             stderr=slave,
             timeout=120,
@@ -224,6 +241,7 @@ def test_ctrl_c_cancels_a_restore_cleanly_with_exit_130(scratch_db, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "dumper", "restore", str(path), url(scratch_db)],
         cwd=ROOT,
+        env=base_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -238,3 +256,37 @@ def test_ctrl_c_cancels_a_restore_cleanly_with_exit_130(scratch_db, tmp_path):
     assert proc.returncode == 130
     assert one_line(err).startswith("dumper: cancelled: restore cancelled after ")
     assert sql(scratch_db, "SELECT COUNT(*) FROM t")[0][0] < 400
+
+
+def test_password_file_gives_dump_and_restore_the_password_out_of_sight_of_ps(
+    scratch_db_factory, mysql_params, tmp_path
+):
+    src, dst = scratch_db_factory(), scratch_db_factory()
+    user, password = f"dumper_pwf_{uuid.uuid4().hex[:8]}", "s3cr3t pw;x"
+    admin = mysql_params.with_database("")
+    sql(admin, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+    try:
+        for db in (src, dst):
+            sql(admin, f"GRANT ALL ON `{db.database}`.* TO '{user}'@'%'")
+        fill(src)
+        as_user = {"user": user, "password": ""}
+        secret = tmp_path / "pw"
+        secret.write_text(password + "\nnot part of it\n")  # the first line, without its newline
+        out = tmp_path / "s.sql.gz"
+        no_env = {"MYSQL_PWD": "wrong"}  # the file wins over MYSQL_PWD
+        src_url = url(ConnParams(src.host, src.port, database=src.database, **as_user))
+        dst_url = url(ConnParams(dst.host, dst.port, database=dst.database, **as_user))
+        done = dumper("dump", src_url, "-o", str(out), "--password-file", str(secret), env=no_env)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == b""
+        restored = dumper("restore", str(out), dst_url, "--password-file", str(secret), env=no_env)
+        assert restored.returncode == 0, restored.stderr
+        assert restored.stderr == b""
+        assert checksum(dst) == checksum(src)
+        secret.write_text("wrong\n")
+        denied = dumper(
+            "dump", src_url, "-o", str(tmp_path / "d.sql"), "--password-file", str(secret)
+        )
+        assert denied.returncode == 1 and "Access denied" in one_line(denied.stderr)
+    finally:
+        sql(admin, f"DROP USER '{user}'@'%'")

@@ -82,11 +82,50 @@ def test_restore_checks_the_file_before_connecting(tmp_path):
     assert code == 1 and "truncated" in err and err.count("\n") == 1
 
 
+PS_WARNING = (
+    "dumper: warning: a password in the DSN is visible to other users in `ps`; "
+    "use MYSQL_PWD or --password-file\n"
+)
+
+
 def test_password_never_appears_in_an_error_line(tmp_path):
     path = good_dump(tmp_path)
     code, _, err = run("restore", str(path), "mysql://root:s3cr3t@127.0.0.1:1/db")
-    assert code == 1 and err.count("\n") == 1
+    assert code == 1 and err.startswith(PS_WARNING) and err.count("\n") == 2
     assert "s3cr3t" not in err and "cannot connect" in err
+
+
+def test_a_password_in_the_dsn_still_works_but_is_warned_about(tmp_path):
+    code, _, err = run("dump", "mysql://root:s3cr3t@127.0.0.1:1/db", "-o", str(tmp_path / "x.sql"))
+    assert code == 1 and err.startswith(PS_WARNING)
+    code, _, err = run("dump", "mysql://root@127.0.0.1:1/db", "-o", str(tmp_path / "x.sql"))
+    assert code == 1 and err.count("\n") == 1 and "warning" not in err
+
+
+def test_a_missing_password_file_is_a_usage_error(tmp_path):
+    missing = tmp_path / "nope"
+    code, _, err = run(
+        "dump", "mysql://root@127.0.0.1:1/db", "-o", "-", "--password-file", str(missing)
+    )
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"dumper: cannot read the password file {missing}:")
+
+
+def test_a_password_in_the_dsn_and_a_password_file_is_a_usage_error(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("s3cr3t\n")
+    path = str(good_dump(tmp_path))
+    code, _, err = run(
+        "restore", path, "mysql://u:x@127.0.0.1:1/db", "--password-file", str(secret)
+    )
+    assert code == 2 and "not both" in err and "s3cr3t" not in err
+
+
+@pytest.mark.parametrize(
+    "argv", [["dump", "mysql://u@h/d", "-o", "f.sql"], ["restore", "f.sql", "mysql://u@h/d"]]
+)
+def test_every_command_taking_a_dsn_takes_a_password_file(argv):
+    assert build_parser().parse_args([*argv, "--password-file", "pw"]).password_file == Path("pw")
 
 
 def test_version_and_help_exit_0(capsys):
