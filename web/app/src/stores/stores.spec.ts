@@ -170,6 +170,42 @@ describe('jobs store', () => {
     expect(f.calls.length).toBe(n + 1)
   })
 
+  it('toasts how each job ended, once: success, failure (a cancel names itself in the notes)', async () => {
+    const f = mockFetch({
+      'GET /api/jobs': { body: [makeJob({ id: 9 }), makeJob({ id: 10, target_id: 2, target_name: 'wiki' })] },
+      'GET /api/backups/9': { body: makeBackup({ id: 9 }) },
+      'GET /api/backups/10': { body: makeBackup({ id: 10, status: 'failed', notes: 'cancelled by the user' }) },
+    })
+    const store = useJobsStore()
+    const toasts = useToastStore()
+    await store.load()
+    f.on('GET /api/jobs', { body: [] })
+    await store.load()
+    await store.load()
+    expect(toasts.toasts.map((t) => [t.kind, t.message])).toEqual([
+      ['success', 'Backup of "shop" finished.'],
+      ['error', 'Backup of "wiki" failed: cancelled by the user'],
+    ])
+  })
+
+  it('keeps a job a page started after a poll went out until a later poll has had the chance to list it', async () => {
+    let answer: (r: Response) => void = () => {}
+    vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))))
+    const store = useJobsStore()
+    const early = store.load()
+    store.track(makeJob({ id: 11 }))
+    store.track(makeJob({ id: 11 }))
+    answer(new Response('[]', { status: 200 }))
+    await early
+    expect(store.jobs.map((j) => j.id)).toEqual([11])
+    expect(store.find('backup', 11)?.target_name).toBe('shop')
+    const f = mockFetch({ 'GET /api/jobs': { body: [] }, 'GET /api/backups/11': { body: makeBackup({ id: 11 }) } })
+    await store.load()
+    expect(store.jobs).toEqual([])
+    expect(store.finished).toBe(1)
+    expect(f.callsTo('GET /api/backups/11')).toHaveLength(1)
+  })
+
   it('keeps the last list when a poll fails', async () => {
     const f = mockFetch({ 'GET /api/jobs': { body: [makeJob()] } })
     const store = useJobsStore()
