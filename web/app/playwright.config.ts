@@ -9,7 +9,8 @@ const executablePath = process.env.CHROMIUM_PATH || undefined
 export default defineConfig({
   testDir: './e2e',
   globalSetup: './e2e/global-setup.ts',
-  // One service, one database: the flows build on each other and run in order.
+  // One shared service (and 2 cores): one worker. Each test seeds its own database and target
+  // (e2e/fixtures.ts), so none depends on another's order.
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -6,7 +6,7 @@ The server comes from DUMPER_TEST_DSN (default: the local MariaDB as root), as i
   db.py query NAME SQL         print the rows of SQL as JSON
   db.py exec NAME SQL          run one statement and commit
   db.py lock NAME TABLE        hold LOCK TABLES TABLE WRITE until stdin closes (prints "locked")
-  db.py age-backups SQLITE DAYS  move every backup row (and its file's mtime) DAYS days back
+  db.py age-backups SQLITE DAYS TARGET_ID  move the target's backup rows (and files' mtimes) DAYS days back
 """
 
 from __future__ import annotations
@@ -78,12 +78,15 @@ def lock(name: str, table: str) -> None:
     conn.close()
 
 
-def age_backups(sqlite_path: str, days: int) -> None:
-    """Make every existing backup look `days` old, in the app's own store and on disk."""
+def age_backups(sqlite_path: str, days: int, target_id: int) -> None:
+    """Make the target's backups look `days` old, in the app's own store and on disk."""
     shift = timedelta(days=days)
     db = sqlite3.connect(sqlite_path, timeout=10)
     try:
-        rows = db.execute("SELECT id, started_at, finished_at, file_path FROM backups").fetchall()
+        rows = db.execute(
+            "SELECT id, started_at, finished_at, file_path FROM backups WHERE target_id = ?",
+            [target_id],
+        ).fetchall()
         for row_id, started, finished, file_path in rows:
             moved = [
                 (datetime.fromisoformat(v) - shift).isoformat(timespec="microseconds") if v else v
@@ -118,7 +121,7 @@ def main(argv: list[str]) -> None:
     elif cmd == "lock":
         lock(args[0], args[1])
     elif cmd == "age-backups":
-        age_backups(args[0], int(args[1]))
+        age_backups(args[0], int(args[1]), int(args[2]))
     else:
         raise SystemExit(f"unknown command {cmd}")
 

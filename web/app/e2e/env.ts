@@ -25,27 +25,27 @@ export function dbTool(...args: string[]): string {
   return execFileSync(PYTHON, [DB_TOOL, ...args], { encoding: 'utf8', cwd: REPO })
 }
 
-/** Rows of a query against the scratch database. */
-export function query<T = unknown[]>(sql: string): T[] {
-  return JSON.parse(dbTool('query', state().database, sql)) as T[]
+/** Rows of a query against one of the scratch databases. */
+export function query<T = unknown[]>(database: string, sql: string): T[] {
+  return JSON.parse(dbTool('query', database, sql)) as T[]
 }
 
-export function exec(sql: string): void {
-  dbTool('exec', state().database, sql)
+export function exec(database: string, sql: string): void {
+  dbTool('exec', database, sql)
 }
 
-/** Make every backup of the plain server look `days` old (its sqlite rows and file times). */
-export function ageBackups(days: number): void {
+/** Make every backup of one target on the plain server look `days` old (its rows and file times). */
+export function ageBackups(targetId: number, days: number): void {
   const s = state()
-  execFileSync(PYTHON, [DB_TOOL, 'age-backups', path.join(s.dir, 'app', 'app.db'), String(days)], {
+  execFileSync(PYTHON, [DB_TOOL, 'age-backups', path.join(s.dir, 'app', 'app.db'), String(days), String(targetId)], {
     encoding: 'utf8',
     env: { ...process.env, BACKUP_DIR: path.join(s.dir, 'backups') },
   })
 }
 
 /** Hold a write lock on `table` until release() is called, so a backup visibly waits. */
-export async function lockTable(table: string): Promise<{ release: () => Promise<void> }> {
-  const child: ChildProcess = spawn(PYTHON, [DB_TOOL, 'lock', state().database, table], {
+export async function lockTable(database: string, table: string): Promise<{ release: () => Promise<void> }> {
+  const child: ChildProcess = spawn(PYTHON, [DB_TOOL, 'lock', database, table], {
     stdio: ['pipe', 'pipe', 'inherit'],
     cwd: REPO,
   })
@@ -65,10 +65,18 @@ export async function lockTable(table: string): Promise<{ release: () => Promise
   }
 }
 
-export function state(): { database: string; url: string; dir: string; authUrl: string } {
-  const { E2E_DATABASE, E2E_URL, E2E_DIR, E2E_AUTH_URL } = process.env
-  if (!E2E_DATABASE || !E2E_URL || !E2E_DIR || !E2E_AUTH_URL) {
+export function state(): { url: string; dir: string; authUrl: string } {
+  const { E2E_URL, E2E_DIR, E2E_AUTH_URL } = process.env
+  if (!E2E_URL || !E2E_DIR || !E2E_AUTH_URL) {
     throw new Error('e2e state missing: run through `npm run test:e2e` (global setup)')
   }
-  return { database: E2E_DATABASE, url: E2E_URL, dir: E2E_DIR, authUrl: E2E_AUTH_URL }
+  return { url: E2E_URL, dir: E2E_DIR, authUrl: E2E_AUTH_URL }
+}
+
+let made = 0
+
+/** A name no other test of any run uses (targets, databases): process, time and a counter. */
+export function uniqueName(prefix: string): string {
+  made++
+  return `${prefix}_${process.pid.toString(36)}${Date.now().toString(36)}_${made}`
 }

@@ -1,36 +1,21 @@
 // The main flows in a real browser against `dumper serve` and the real MariaDB: create a target,
-// back up with visible progress, download, the restore guard, rotation, and the dashboard.
+// back up with visible progress, download, the restore guard, rotation, the dashboard and a cancel.
+// Each test seeds its own database, target and backups through the API (fixtures.ts): any test
+// runs alone (`-g`) and in any order.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { Page } from '@playwright/test'
 import { DB_SERVER, REPO, ageBackups, exec, lockTable, query, state } from './env'
-import { expect, test } from './fixtures'
-
-test.describe.configure({ mode: 'serial' })
-
-const NAME = 'shop'
-
-async function api<T>(page: Page, method: string, url: string, data?: unknown): Promise<T> {
-  const res = await page.request.fetch(url, { method, data })
-  expect(res.ok(), `${method} ${url}: ${res.status()} ${await res.text()}`).toBeTruthy()
-  return (await res.json()) as T
-}
-
-async function targetId(page: Page): Promise<number> {
-  const targets = await api<{ id: number; name: string }[]>(page, 'GET', '/api/targets')
-  const target = targets.find((t) => t.name === NAME)
-  expect(target, 'the target exists').toBeTruthy()
-  return target!.id
-}
+import { call, expect, test, type SeededTarget } from './fixtures'
 
 function rows(page: Page) {
   return page.locator('tr[data-backup-id]')
 }
 
-async function openBackups(page: Page): Promise<void> {
-  await page.goto(`/targets/${await targetId(page)}/backups`)
-  await expect(page.getByRole('heading', { name: `Backups of "${NAME}"` })).toBeVisible()
+async function openBackups(page: Page, target: SeededTarget): Promise<void> {
+  await page.goto(`/targets/${target.id}/backups`)
+  await expect(page.getByRole('heading', { name: `Backups of "${target.name}"` })).toBeVisible()
 }
 
 async function backUpNowAndWait(page: Page): Promise<string> {
@@ -42,8 +27,13 @@ async function backUpNowAndWait(page: Page): Promise<string> {
   return (await newest.getAttribute('data-backup-id'))!
 }
 
-test('1. creating a target shows validation errors in the form, then saves it', async ({ page }) => {
-  const { database } = state()
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+test('1. creating a target shows validation errors in the form, then saves it', async ({ page, seed }) => {
+  const database = seed.database()
+  const NAME = seed.name()
+  const named = async () =>
+    (await call<{ name: string; dbname: string }[]>(page.request, 'GET', '/api/targets')).filter((t) => t.name === NAME)
   await page.goto('/targets/new')
   await page.getByLabel('Name', { exact: true }).fill(NAME)
   await page.getByLabel('Port').fill('70000')
@@ -53,7 +43,7 @@ test('1. creating a target shows validation errors in the form, then saves it', 
   await expect(page.getByLabel('Host')).toHaveAttribute('aria-invalid', 'true')
   await expect(page.getByText('Must be between 1 and 65535.')).toBeVisible()
   await expect(page.getByLabel('Port')).toHaveAttribute('aria-invalid', 'true')
-  expect(await api<unknown[]>(page, 'GET', '/api/targets')).toEqual([])
+  expect(await named()).toEqual([])
 
   await page.getByLabel('Host').fill(DB_SERVER.host)
   await page.getByLabel('Port').fill(String(DB_SERVER.port))
@@ -66,8 +56,7 @@ test('1. creating a target shows validation errors in the form, then saves it', 
 
   await expect(page).toHaveURL(/\/targets$/)
   await expect(page.getByRole('row', { name: new RegExp(NAME) })).toBeVisible()
-  const saved = await api<{ name: string; dbname: string; has_password: boolean }[]>(page, 'GET', '/api/targets')
-  expect(saved.map((t) => [t.name, t.dbname])).toEqual([[NAME, database]])
+  expect((await named()).map((t) => [t.name, t.dbname])).toEqual([[NAME, database]])
 
   // A name the server refuses (taken) comes back from the API and is shown beside the field.
   await page.goto('/targets/new')
@@ -78,14 +67,15 @@ test('1. creating a target shows validation errors in the form, then saves it', 
   await page.getByRole('button', { name: 'Save' }).click()
   await expect(page.getByLabel('Name', { exact: true })).toHaveAttribute('aria-invalid', 'true')
   await expect(page).toHaveURL(/\/targets\/new$/)
-  expect(await api<unknown[]>(page, 'GET', '/api/targets')).toHaveLength(1)
+  expect(await named()).toHaveLength(1)
 })
 
-test('2. a manual backup shows its progress and ends in success', async ({ page }) => {
-  await openBackups(page)
+test('2. a manual backup shows its progress and ends in success', async ({ page, seed }) => {
+  const target = await seed.target()
+  await openBackups(page, target)
   await expect(page.getByText('No backups yet.')).toBeVisible()
   // Hold a write lock on the second table: the dump finishes `customers`, then visibly waits.
-  const lock = await lockTable('orders')
+  const lock = await lockTable(target.database, 'orders')
   try {
     await page.getByRole('button', { name: 'Back up now' }).click()
     const row = rows(page).first()
@@ -104,12 +94,14 @@ test('2. a manual backup shows its progress and ends in success', async ({ page 
   await expect(row.getByRole('button', { name: 'Download' })).toBeEnabled()
 })
 
-test('3. the downloaded backup is a gzip of the SQL dump', async ({ page }, testInfo) => {
-  await openBackups(page)
+test('3. the downloaded backup is a gzip of the SQL dump', async ({ page, seed }, testInfo) => {
+  const target = await seed.target()
+  await seed.backup(target)
+  await openBackups(page, target)
   const downloadPromise = page.waitForEvent('download')
   await rows(page).first().getByRole('button', { name: 'Download' }).click()
   const download = await downloadPromise
-  expect(download.suggestedFilename()).toMatch(/^shop_.*\.sql\.gz$/)
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^${escape(target.name)}_.*\\.sql\\.gz$`))
   const saved = testInfo.outputPath(download.suggestedFilename())
   await download.saveAs(saved)
   const sql = gunzipSync(readFileSync(saved)).toString('utf8')
@@ -119,26 +111,28 @@ test('3. the downloaded backup is a gzip of the SQL dump', async ({ page }, test
   expect(sql).toMatch(/-- Dump completed \S+\n-- dumper-manifest \{.*"rows": 2050\}\n$/)
 })
 
-test('4. the restore guard: cancel changes nothing, the typed name restores', async ({ page }) => {
-  const { database } = state()
-  const count = () => query<[number]>('SELECT COUNT(*) FROM orders')[0]![0]
+test('4. the restore guard: cancel changes nothing, the typed name restores', async ({ page, seed }) => {
+  const target = await seed.target()
+  await seed.backup(target)
+  const { database, name: NAME } = target
+  const count = () => query<[number]>(database, 'SELECT COUNT(*) FROM orders')[0]![0]
   // Damage the data after the backup: the restore must bring it back.
-  exec('DELETE FROM orders WHERE id > 500')
-  exec("INSERT INTO customers VALUES (999, 'added after the backup', NULL)")
+  exec(database, 'DELETE FROM orders WHERE id > 500')
+  exec(database, "INSERT INTO customers VALUES (999, 'added after the backup', NULL)")
   expect(count()).toBe(500)
 
-  await openBackups(page)
+  await openBackups(page, target)
   await rows(page).first().getByRole('button', { name: 'Restore' }).click()
   const dialog = page.getByRole('dialog', { name: new RegExp(`Restore database "${database}"\\?`) })
   await expect(dialog).toBeVisible()
   const confirm = dialog.getByRole('button', { name: 'Restore database' })
   await expect(confirm).toBeDisabled()
-  await dialog.getByLabel(`Type "${NAME}" to confirm`).fill('sho')
+  await dialog.getByLabel(`Type "${NAME}" to confirm`).fill(NAME.slice(0, -1))
   await expect(confirm).toBeDisabled()
   await dialog.getByRole('button', { name: 'Cancel' }).click()
   await expect(dialog).toBeHidden()
   expect(count()).toBe(500)
-  expect(query('SELECT id FROM customers WHERE id = 999')).toHaveLength(1)
+  expect(query(database, 'SELECT id FROM customers WHERE id = 999')).toHaveLength(1)
 
   await rows(page).first().getByRole('button', { name: 'Restore' }).click()
   await expect(dialog).toBeVisible()
@@ -148,23 +142,25 @@ test('4. the restore guard: cancel changes nothing, the typed name restores', as
   const done = page.getByRole('status').filter({ hasText: `Restore of "${NAME}" finished` })
   await expect(done).toBeVisible({ timeout: 60_000 })
   expect(count()).toBe(2000)
-  expect(query('SELECT id FROM customers WHERE id = 999')).toHaveLength(0)
-  expect(query('SELECT SUM(total) FROM orders')[0]).toEqual(['2501250.00'])
+  expect(query(database, 'SELECT id FROM customers WHERE id = 999')).toHaveLength(0)
+  expect(query(database, 'SELECT SUM(total) FROM orders')[0]).toEqual(['2501250.00'])
 })
 
-test('5. with a short retention a new backup removes the old one, and the list shows it', async ({ page }) => {
-  const id = await targetId(page)
+test('5. with a short retention a new backup removes the old one, and the list shows it', async ({ page, seed }) => {
+  const target = await seed.target()
+  await seed.backup(target)
+  const { id } = target
   await page.goto(`/targets/${id}/edit`)
   await page.getByLabel('Keep backups for (days)').fill('1')
   await page.getByRole('button', { name: 'Save' }).click()
   await expect(page).toHaveURL(/\/targets$/)
 
-  // The backup of test 2 becomes three days old, in the app's own store and on disk.
-  ageBackups(3)
-  await openBackups(page)
+  // The seeded backup becomes three days old, in the app's own store and on disk.
+  ageBackups(id, 3)
+  await openBackups(page, target)
   await expect(rows(page)).toHaveCount(1)
   const oldId = await rows(page).first().getAttribute('data-backup-id')
-  const backups = await api<{ id: number; file_name: string }[]>(page, 'GET', `/api/targets/${id}/backups`)
+  const backups = await call<{ id: number; file_name: string }[]>(page.request, 'GET', `/api/targets/${id}/backups`)
   const oldName = backups.find((b) => String(b.id) === oldId)!.file_name
   await expect(rows(page).first()).toContainText(oldName)
   const backupDir = path.join(state().dir, 'backups')
@@ -185,15 +181,19 @@ test('5. with a short retention a new backup removes the old one, and the list s
   expect(existsSync(path.join(backupDir, oldName))).toBe(false)
 })
 
-test('the dashboard with data (screenshot for the README)', async ({ page }) => {
-  await openBackups(page)
+test('the dashboard with data (screenshot for the README)', async ({ page, seed }) => {
+  const target = await seed.target()
+  const NAME = target.name
+  await seed.backup(target)
+  await openBackups(page, target)
   await backUpNowAndWait(page)
   await page.goto('/')
   await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible()
-  const card = page.getByRole('article', { name: NAME })
+  const card = page.getByRole('article', { name: NAME, exact: true })
   await expect(card).toBeVisible()
   await expect(card.getByRole('button', { name: 'Back up now' })).toBeVisible()
-  await expect(page.getByRole('img', { name: new RegExp(`Backup size and duration over time for ${NAME}`) })).toBeVisible()
+  await page.getByLabel('Target for the chart').selectOption({ label: NAME })
+  await expect(page.getByRole('img', { name: `Backup size and duration over time for ${NAME}` })).toBeVisible()
   // The README's picture is refreshed only on request, so a test run leaves the checkout clean.
   const shot = process.env.UPDATE_SCREENSHOT
     ? path.join(REPO, 'docs', 'screenshot-dashboard.png')
@@ -201,10 +201,12 @@ test('the dashboard with data (screenshot for the README)', async ({ page }) => 
   await page.screenshot({ path: shot, fullPage: true })
 })
 
-test('7. a backup held by a table lock is cancelled from its row and leaves no file', async ({ page }) => {
-  await openBackups(page)
+test('7. a backup held by a table lock is cancelled from its row and leaves no file', async ({ page, seed }) => {
+  const target = await seed.target()
+  const NAME = target.name
+  await openBackups(page, target)
   const before = await rows(page).count()
-  const lock = await lockTable('orders')
+  const lock = await lockTable(target.database, 'orders')
   let id = ''
   try {
     await page.getByRole('button', { name: 'Back up now' }).click()
@@ -224,7 +226,7 @@ test('7. a backup held by a table lock is cancelled from its row and leaves no f
   const row = page.locator(`tr[data-backup-id="${id}"]`)
   await expect(page.getByRole('alert').filter({ hasText: 'cancelled by the user' })).toBeVisible()
   await expect(row.getByRole('button', { name: 'Download' })).toBeDisabled()
-  const backup = await api<{ file_name: string; notes: string }>(page, 'GET', `/api/backups/${id}`)
+  const backup = await call<{ file_name: string; notes: string }>(page.request, 'GET', `/api/backups/${id}`)
   expect(backup.notes).toBe('cancelled by the user')
   const left = readdirSync(path.join(state().dir, 'backups')).filter((f) => f.startsWith(backup.file_name))
   expect(left).toEqual([]) // neither the file nor its .part

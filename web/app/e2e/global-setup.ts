@@ -1,12 +1,12 @@
 // Starts two `dumper serve` processes (plain, and with ADMIN_USER/ADMIN_PASS) on free ports with
-// their own temporary SQLITE_PATH and BACKUP_DIR, serving web/public, and a seeded scratch
-// database on the test server. The returned function is the global teardown.
+// their own temporary SQLITE_PATH and BACKUP_DIR, serving web/public. The specs seed their own
+// databases and targets (e2e/fixtures.ts). The returned function is the global teardown.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { ADMIN, REPO, WEB_PUBLIC, dbTool, PYTHON } from './env'
+import { ADMIN, REPO, WEB_PUBLIC, PYTHON } from './env'
 
 const DUMPER = path.join(REPO, '.venv', 'bin', 'dumper')
 
@@ -82,8 +82,6 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error(`${WEB_PUBLIC}/index.html is missing: run \`npm run build\` first`)
   }
   const root = mkdtempSync(path.join(os.tmpdir(), 'dumper-e2e-'))
-  const database = `dumper_e2e_${process.pid}_${Date.now().toString(36)}`
-  dbTool('create', database)
 
   const servers: Server[] = []
   try {
@@ -92,19 +90,16 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const auth = await startServer('auth', root, { ADMIN_USER: ADMIN.user, ADMIN_PASS: ADMIN.pass })
     servers.push(auth)
     // Read by the specs through e2e/env.ts (workers inherit the environment).
-    process.env.E2E_DATABASE = database
     process.env.E2E_URL = plain.url
     process.env.E2E_DIR = plain.dir
     process.env.E2E_AUTH_URL = auth.url
   } catch (err) {
     await Promise.all(servers.map(stopServer))
-    dbTool('drop', database)
     throw err
   }
 
   return async () => {
     await Promise.all(servers.map(stopServer))
-    dbTool('drop', database)
     if (!process.env.E2E_KEEP) rmSync(root, { recursive: true, force: true })
     else console.log(`e2e: kept ${root} (python: ${PYTHON})`)
   }
