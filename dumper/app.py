@@ -11,7 +11,6 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,196 +28,34 @@ from dumper.errors import (
     InvalidInput,
     NotFound,
 )
-from dumper.jobs import Engine, Job, JobKind, JobRunner
+from dumper.jobs import Engine, JobKind, JobRunner
 from dumper.log import get_logger
 from dumper.scheduler import Scheduler, next_run_at
 from dumper.store import RUNNING, SUCCESS, Backup, Restore, Store, Target, resolve_file
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
+from dumper.views import (
+    BackupProgressView,
+    BackupView,
+    ConfigView,
+    ConnectionReport,
+    DiskView,
+    JobRef,
+    JobsSummary,
+    JobView,
+    MetricsView,
+    RestoreProgressView,
+    RestoreView,
+    SchedulerView,
+    SettingsView,
+    TargetMetrics,
+    TargetView,
+    UnknownFileView,
+    progress_view,
+)
 
 log = get_logger("app")
 
 PROBE_READ_TIMEOUT = 10.0  # the probe's queries are quick; connecting takes DB_CONNECT_TIMEOUT
-
-
-# -- views (docs/API.md) ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobRef:
-    kind: str
-    id: int
-
-
-@dataclass(frozen=True)
-class TargetView:
-    id: int
-    name: str
-    host: str
-    port: int
-    dbname: str
-    user: str
-    comment: str
-    schedule_time: str | None
-    retention_days: int
-    auto_compress: bool
-    created_at: datetime
-    updated_at: datetime
-    has_password: bool
-    password_error: str | None
-    next_run_at: datetime | None
-    last_backup_status: str | None
-    last_backup_at: datetime | None
-    last_backup_size_bytes: int | None
-    running_job: JobRef | None
-
-
-@dataclass(frozen=True)
-class BackupProgressView:
-    bytes_written: int
-    rows: int
-    table: str | None
-    tables_done: int
-    tables_total: int
-
-
-@dataclass(frozen=True)
-class RestoreProgressView:
-    bytes_read: int
-    bytes_total: int
-    statements: int
-
-
-@dataclass(frozen=True)
-class BackupView:
-    id: int
-    target_id: int
-    target_name: str
-    status: str
-    trigger: str
-    started_at: datetime
-    finished_at: datetime | None
-    duration_seconds: float | None
-    file_name: str | None
-    file_exists: bool
-    size_bytes: int | None
-    sha256: str | None
-    tables: int | None
-    rows: int | None
-    notes: str
-    progress: BackupProgressView | None
-
-
-@dataclass(frozen=True)
-class RestoreView:
-    id: int
-    backup_id: int
-    target_id: int
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    duration_seconds: float | None
-    statements: int | None
-    notes: str
-    progress: RestoreProgressView | None
-
-
-@dataclass(frozen=True)
-class JobView:
-    kind: str
-    id: int
-    target_id: int
-    target_name: str
-    started_at: datetime
-    progress: BackupProgressView | RestoreProgressView
-
-
-@dataclass(frozen=True)
-class ConnectionReport:
-    ok: bool
-    server_version: str | None
-    database_exists: bool | None
-    can_read: bool | None
-    message: str
-
-
-@dataclass(frozen=True)
-class ConfigView:
-    app_port: int
-    sqlite_path: str
-    backup_dir: str
-    web_dir: str
-    max_parallel_jobs: int
-    log_level: str
-    enc_key_source: str
-
-
-@dataclass(frozen=True)
-class DiskView:
-    total_bytes: int
-    used_bytes: int
-    free_bytes: int
-    backups_bytes: int
-
-
-@dataclass(frozen=True)
-class SchedulerView:
-    running: bool
-    last_tick_at: datetime | None
-
-
-@dataclass(frozen=True)
-class JobsSummary:
-    running: int
-    max_parallel: int
-
-
-@dataclass(frozen=True)
-class UnknownFileView:
-    name: str
-    size_bytes: int
-    modified_at: datetime
-
-
-@dataclass(frozen=True)
-class SettingsView:
-    version: str
-    config: ConfigView
-    auth_enabled: bool
-    open_access: bool  # no auth and bound beyond loopback: anyone who reaches it may use it
-    disk: DiskView
-    scheduler: SchedulerView
-    jobs: JobsSummary
-    unknown_files: list[UnknownFileView]
-
-
-@dataclass(frozen=True)
-class TargetMetrics:
-    target: str
-    last_backup_ok: bool | None
-    last_success_timestamp_seconds: float | None
-    last_backup_size_bytes: int | None
-    last_backup_duration_seconds: float | None
-    job_running: bool
-    backups: int  # rows kept for the target, any status
-    backups_bytes: int  # bytes of its finished backup files
-    backups_failed: int  # failed rows still recorded: a gauge, rotation prunes old ones
-
-
-@dataclass(frozen=True)
-class MetricsView:
-    """Gauges for /metrics: top-level numbers, plus one series per target."""
-
-    targets_configured: int
-    jobs_running: int
-    jobs_queued: int
-    jobs_max_parallel: int
-    backups_success: int
-    backups_failed: int
-    backups_bytes: int
-    disk_free_bytes: int
-    scheduler_running: bool
-    scheduler_last_tick_timestamp_seconds: float | None
-    targets: list[TargetMetrics]
 
 
 # -- the facade -----------------------------------------------------------------------------
@@ -441,7 +278,7 @@ class App:
     def list_jobs(self) -> list[JobView]:
         """Running and queued jobs with their progress, oldest first."""
         return [
-            JobView(j.kind, j.id, j.target_id, j.target_name, j.started_at, _progress_view(j))
+            JobView(j.kind, j.id, j.target_id, j.target_name, j.started_at, progress_view(j))
             for j in self.runner.jobs()
         ]
 
@@ -605,7 +442,7 @@ class App:
         size = b.size_bytes
         if b.status == RUNNING:
             job = self.runner.find("backup", b.id)
-            view = _progress_view(job) if job else BackupProgressView(0, 0, None, 0, 0)
+            view = progress_view(job) if job else BackupProgressView(0, 0, None, 0, 0)
             progress = view if isinstance(view, BackupProgressView) else None
             size = progress.bytes_written if progress else 0
         path = resolve_file(self.config.backup_dir, b.file_path)
@@ -632,7 +469,7 @@ class App:
         progress: RestoreProgressView | None = None
         if r.status == RUNNING:
             job = self.runner.find("restore", r.id)
-            view = _progress_view(job) if job else RestoreProgressView(0, 0, 0)
+            view = progress_view(job) if job else RestoreProgressView(0, 0, 0)
             progress = view if isinstance(view, RestoreProgressView) else None
         return RestoreView(
             id=r.id,
@@ -646,17 +483,6 @@ class App:
             notes=r.notes,
             progress=progress,
         )
-
-
-def _progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
-    p = job.progress
-    if job.kind == "backup":
-        if p is None:
-            return BackupProgressView(0, 0, None, 0, 0)
-        return BackupProgressView(p.bytes_written, p.rows, p.table, p.tables_done, p.tables_total)
-    if p is None:
-        return RestoreProgressView(0, 0, 0)
-    return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
 
 
 def _not_cancellable(kind: str, job_id: int, status: str) -> Conflict:

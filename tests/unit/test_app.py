@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from dumper.app import (
-    App,
+from dumper.app import App
+from dumper.views import (
     BackupView,
     ConnectionReport,
     JobView,

@@ -1,0 +1,203 @@
+"""The views: dataclasses whose fields are exactly the JSON fields of docs/API.md, and the
+builders that make them from store rows and running jobs.
+
+The OpenAPI schemas are generated from these classes (dumper/http/openapi.py), and the UI's
+TypeScript types from the OpenAPI document (`make types`), so the shape is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from dumper.jobs import Job
+
+
+@dataclass(frozen=True)
+class JobRef:
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True)
+class TargetView:
+    id: int
+    name: str
+    host: str
+    port: int
+    dbname: str
+    user: str
+    comment: str
+    schedule_time: str | None
+    retention_days: int
+    auto_compress: bool
+    created_at: datetime
+    updated_at: datetime
+    has_password: bool
+    password_error: str | None
+    next_run_at: datetime | None
+    last_backup_status: str | None
+    last_backup_at: datetime | None
+    last_backup_size_bytes: int | None
+    running_job: JobRef | None
+
+
+@dataclass(frozen=True)
+class BackupProgressView:
+    bytes_written: int
+    rows: int
+    table: str | None
+    tables_done: int
+    tables_total: int
+
+
+@dataclass(frozen=True)
+class RestoreProgressView:
+    bytes_read: int
+    bytes_total: int
+    statements: int
+
+
+@dataclass(frozen=True)
+class BackupView:
+    id: int
+    target_id: int
+    target_name: str
+    status: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    file_name: str | None
+    file_exists: bool
+    size_bytes: int | None
+    sha256: str | None
+    tables: int | None
+    rows: int | None
+    notes: str
+    progress: BackupProgressView | None
+
+
+@dataclass(frozen=True)
+class RestoreView:
+    id: int
+    backup_id: int
+    target_id: int
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    statements: int | None
+    notes: str
+    progress: RestoreProgressView | None
+
+
+@dataclass(frozen=True)
+class JobView:
+    kind: str
+    id: int
+    target_id: int
+    target_name: str
+    started_at: datetime
+    progress: BackupProgressView | RestoreProgressView
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    ok: bool
+    server_version: str | None
+    database_exists: bool | None
+    can_read: bool | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ConfigView:
+    app_port: int
+    sqlite_path: str
+    backup_dir: str
+    web_dir: str
+    max_parallel_jobs: int
+    log_level: str
+    enc_key_source: str
+
+
+@dataclass(frozen=True)
+class DiskView:
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+    backups_bytes: int
+
+
+@dataclass(frozen=True)
+class SchedulerView:
+    running: bool
+    last_tick_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JobsSummary:
+    running: int
+    max_parallel: int
+
+
+@dataclass(frozen=True)
+class UnknownFileView:
+    name: str
+    size_bytes: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    version: str
+    config: ConfigView
+    auth_enabled: bool
+    open_access: bool  # no auth and bound beyond loopback: anyone who reaches it may use it
+    disk: DiskView
+    scheduler: SchedulerView
+    jobs: JobsSummary
+    unknown_files: list[UnknownFileView]
+
+
+@dataclass(frozen=True)
+class TargetMetrics:
+    target: str
+    last_backup_ok: bool | None
+    last_success_timestamp_seconds: float | None
+    last_backup_size_bytes: int | None
+    last_backup_duration_seconds: float | None
+    job_running: bool
+    backups: int  # rows kept for the target, any status
+    backups_bytes: int  # bytes of its finished backup files
+    backups_failed: int  # failed rows still recorded: a gauge, rotation prunes old ones
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    """Gauges for /metrics: top-level numbers, plus one series per target."""
+
+    targets_configured: int
+    jobs_running: int
+    jobs_queued: int
+    jobs_max_parallel: int
+    backups_success: int
+    backups_failed: int
+    backups_bytes: int
+    disk_free_bytes: int
+    scheduler_running: bool
+    scheduler_last_tick_timestamp_seconds: float | None
+    targets: list[TargetMetrics]
+
+
+def progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
+    """The live progress of a running or queued job (zeros before the first report)."""
+    p = job.progress
+    if job.kind == "backup":
+        if p is None:
+            return BackupProgressView(0, 0, None, 0, 0)
+        return BackupProgressView(p.bytes_written, p.rows, p.table, p.tables_done, p.tables_total)
+    if p is None:
+        return RestoreProgressView(0, 0, 0)
+    return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
