@@ -216,8 +216,7 @@ class App:
         if trigger not in ("manual", "scheduled"):
             raise InvalidInput("trigger must be manual or scheduled", fields={"trigger": "invalid"})
         target = self.store.require_target(target_id)
-        self.targets.password(target)  # a manual backup fails fast on an unreadable password
-        return self._backup_view(self.runner.start_backup(target_id, trigger=trigger))
+        return self._backup_view(self.runner.start_backup(target, trigger=trigger), target)
 
     def wait_backup(self, backup_id: int, timeout: float | None = None) -> BackupView:
         """Wait for a backup started here to finish (the CLI's `backup`)."""
@@ -262,8 +261,7 @@ class App:
                 f"type the target name {target.name!r} to confirm the restore",
                 fields={"confirm": "must be the exact target name"},
             )
-        self.targets.password(target)
-        return self._restore_view(self.runner.start_restore(backup_id))
+        return self._restore_view(self.runner.start_restore(backup, target))
 
     def get_restore(self, restore_id: int) -> RestoreView:
         restore = self.store.get_restore(restore_id)

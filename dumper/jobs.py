@@ -34,7 +34,7 @@ from dumper.errors import (
 from dumper.log import get_logger
 from dumper.rotation import rotate
 from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target, resolve_file
-from dumper.targets import TargetService
+from dumper.targets import PASSWORD_UNREADABLE, TargetService
 
 log = get_logger("jobs")
 
@@ -81,6 +81,8 @@ class Job:
     cancel_reason: str = "cancelled"
     done: threading.Event = field(default_factory=threading.Event)
     database: DatabaseKey | None = None  # the database the job reads or writes
+    params: ConnParams | None = None  # where to connect, decrypted once when the job was started
+    path: Path | None = None  # restores: the file to restore
     # queued -> running -> (finished), or queued -> dropped (cancelled or shut down before a
     # worker took it); cut_off: shutdown gave up waiting, so the worker may record no success
     state: Literal["queued", "running", "dropped"] = "queued"
@@ -181,44 +183,73 @@ class JobRunner:
 
     # -- starting ---------------------------------------------------------------------------
 
-    def start_backup(self, target_id: int, *, trigger: str = "manual") -> Backup:
-        """Queue a backup of the target; Conflict while another job runs for it."""
-        target = self.store.require_target(target_id)
+    def start_backup(self, target: Target, *, trigger: str = "manual") -> Backup:
+        """Queue a backup of the target; Conflict while another job runs on it or its database.
+
+        A manual backup with an unreadable stored password raises DecryptionError; a scheduled
+        one is recorded as failed, so the admin sees why it did not run.
+        """
+        try:
+            params: ConnParams | None = self._params(target)
+        except DecryptionError:
+            if trigger == "manual":
+                raise
+            params = None
         with self._lock:
-            self._check_free(target_id, target.name, database_key(target))
+            self._check_free(target.id, target.name, database_key(target))
             now = self.clock.now()
             ext = ".sql.gz" if target.auto_compress else ".sql"
             file_name = self._free_name(f"{safe_name(target.name)}_{now:%Y-%m-%d_%H-%M-%S}", ext)
-            row = self.store.insert_backup(target_id, now, file_name, trigger)
-            job = Job("backup", row.id, target_id, target.name, now, file_name=file_name)
+            row = self.store.insert_backup(target.id, now, file_name, trigger)
+            if params is None:
+                return self._record_unreadable_password(row, target)
+            job = Job("backup", row.id, target.id, target.name, now, file_name=file_name)
+            job.params = params
             self._hold(job, database_key(target))
             self._pool.submit(self._guarded, job, self._run_backup)
         log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
         return row
 
-    def start_restore(self, backup_id: int) -> Restore:
-        """Queue a restore of a successful backup into its target's database."""
-        backup = self.store.get_backup(backup_id)
-        if backup is None:
-            raise NotFound(f"backup {backup_id} not found")
+    def start_restore(self, backup: Backup, target: Target) -> Restore:
+        """Queue a restore of a successful backup into `target`, the backup's target.
+
+        InvalidInput for a backup that did not succeed, NotFound when its file is gone,
+        DecryptionError for an unreadable password, Conflict while a job runs on it.
+        """
         if backup.status != SUCCESS:
             raise InvalidInput(
-                f"backup {backup_id} is {backup.status}; only a successful backup can be restored",
+                f"backup {backup.id} is {backup.status}; only a successful backup can be restored",
                 fields={"backup": f"status is {backup.status}"},
             )
         path = resolve_file(self.backup_dir, backup.file_path)
         if path is None or not path.is_file():
-            raise NotFound(f"the file of backup {backup_id} is gone")
-        target = self.store.require_target(backup.target_id)
+            raise NotFound(f"the file of backup {backup.id} is gone")
+        params = self._params(target)
         with self._lock:
             self._check_free(target.id, target.name, database_key(target))
             now = self.clock.now()
-            row = self.store.insert_restore(backup_id, target.id, now)
-            job = Job("restore", row.id, target.id, target.name, now, backup_id=backup_id)
+            row = self.store.insert_restore(backup.id, target.id, now)
+            job = Job("restore", row.id, target.id, target.name, now, backup_id=backup.id)
+            job.params, job.path = params, path
             self._hold(job, database_key(target))
             self._pool.submit(self._guarded, job, self._run_restore)
-        log.info("restore %d of backup %d into target %s queued", row.id, backup_id, target.name)
+        log.info("restore %d of backup %d into target %s queued", row.id, backup.id, target.name)
         return row
+
+    def _params(self, target: Target) -> ConnParams:
+        return self.targets.conn_params(target)
+
+    def _record_unreadable_password(self, row: Backup, target: Target) -> Backup:
+        # under self._lock; no job: there is nothing it could connect with
+        self.store.finish_backup(
+            row.id,
+            status=FAILED,
+            finished_at=self.clock.now(),
+            duration_seconds=0.0,
+            notes=PASSWORD_UNREADABLE,
+        )
+        log.warning("backup %d of target %s failed: %s", row.id, target.name, PASSWORD_UNREADABLE)
+        return self.store.get_backup(row.id) or row
 
     @contextlib.contextmanager
     def idle_target(self, target_id: int, name: str) -> Iterator[None]:
@@ -377,9 +408,9 @@ class JobRunner:
         try:
             if job.cancel.is_set():
                 raise Cancelled(job.cancel_reason)
-            target = self.store.require_target(job.target_id)
+            assert job.params is not None
             # the cancel also ends a connection attempt (a port that never answers)
-            params = dataclasses.replace(self.targets.conn_params(target), cancel=job.cancel)
+            params = dataclasses.replace(job.params, cancel=job.cancel)
             make_dir(self.backup_dir, self.dir_mode)
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith(".gz")
@@ -399,8 +430,6 @@ class JobRunner:
                 raise Cancelled(job.cancel_reason)
         except Cancelled:
             notes = job.cancel_reason
-        except DecryptionError:
-            notes = "the stored password cannot be decrypted (the key changed): enter it again"
         except DumperError as exc:
             notes = exc.message
         except Exception as exc:
@@ -487,19 +516,13 @@ class JobRunner:
             return
         log.info("restore %d into target %s started", job.id, job.target_name)
         try:
-            backup = self.store.get_backup(job.backup_id)
-            path = resolve_file(self.backup_dir, backup.file_path if backup else None)
-            if path is None:
-                raise NotFound(f"backup {job.backup_id} is gone")
-            target = self.store.require_target(job.target_id)
-            params = dataclasses.replace(self.targets.conn_params(target), cancel=job.cancel)
-            result = self.engine.restore(path, params, progress=job.report, cancel=job.cancel)
+            assert job.params is not None and job.path is not None
+            params = dataclasses.replace(job.params, cancel=job.cancel)
+            result = self.engine.restore(job.path, params, progress=job.report, cancel=job.cancel)
             statements = int(result.statements)
         except Cancelled as exc:
             self._finish_cancelled_restore(job, _statements_run(exc, job), began)
             return
-        except DecryptionError:
-            notes = "the stored password cannot be decrypted (the key changed): enter it again"
         except DumperError as exc:
             notes = exc.message
         except Exception as exc:

@@ -22,7 +22,7 @@ SLOT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 class BackupStarter(Protocol):
-    def start_backup(self, target_id: int, *, trigger: str = "manual") -> object: ...
+    def start_backup(self, target: Target, *, trigger: str = "manual") -> object: ...
 
 
 def slot_at(day: date, schedule_time: str) -> datetime:
@@ -105,7 +105,7 @@ class Scheduler:
                     del self._pending[target_id]
                     continue
                 try:
-                    self.runner.start_backup(target_id, trigger="scheduled")
+                    self.runner.start_backup(pending, trigger="scheduled")
                 except Conflict:
                     log.info("target %s is busy; its scheduled backup waits", pending.name)
                     continue

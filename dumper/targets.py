@@ -35,6 +35,11 @@ CONNECTION_FIELDS = ("host", "port", "dbname", "user")
 # the defaults of DB_CONNECT_TIMEOUT and DB_READ_TIMEOUT (config.py), for callers without a Config
 DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_READ_TIMEOUT = 600.0
+# a message, not a password
+PASSWORD_UNREADABLE = (
+    "the stored password cannot be decrypted (the encryption key changed): "  # noqa: S105
+    "enter the password again"
+)
 
 
 @dataclass(frozen=True)
@@ -179,10 +184,7 @@ class TargetService:
         try:
             self.password(target)
         except DecryptionError:
-            return (
-                "the stored password cannot be decrypted (the encryption key changed): "
-                "enter the password again"
-            )
+            return PASSWORD_UNREADABLE
         return None
 
     def conn_params(self, target: Target) -> ConnParams:

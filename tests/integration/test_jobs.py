@@ -21,7 +21,7 @@ from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.restore import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
-from dumper.errors import Conflict, DumpFailed, InvalidInput
+from dumper.errors import Conflict, DecryptionError, DumpFailed, InvalidInput
 from dumper.jobs import Engine, JobRunner, safe_name
 from dumper.store import Store
 from dumper.targets import TargetService
@@ -73,8 +73,14 @@ class Harness:
         data.update(kw)
         return self.targets.create(data).id
 
+    def rows_of(self, backup_id: int) -> tuple[Any, Any]:
+        """The backup row and its target's, as a restore is started with."""
+        backup = self.store.get_backup(backup_id)
+        assert backup is not None
+        return backup, self.store.require_target(backup.target_id)
+
     def backup_and_wait(self, target_id: int, timeout: float = 60) -> Any:
-        row = self.runner.start_backup(target_id)
+        row = self.runner.start_backup(self.store.require_target(target_id))
         assert self.runner.wait("backup", row.id, timeout)
         return self.store.get_backup(row.id)
 
@@ -180,12 +186,12 @@ def test_one_job_per_target_and_progress_is_readable_while_it_runs(
     gate = Gate()
     h = make_harness(engine=gate.engine())
     a, b = h.add_target(a_db, "a"), h.add_target(b_db, "b")
-    first = h.runner.start_backup(a)
+    first = h.runner.start_backup(h.store.require_target(a))
     assert first.status == "running"
     assert gate.entered.acquire(timeout=10)
     with pytest.raises(Conflict):
-        h.runner.start_backup(a)
-    other = h.runner.start_backup(b)  # another target is free
+        h.runner.start_backup(h.store.require_target(a))
+    other = h.runner.start_backup(h.store.require_target(b))  # another target is free
     job = h.runner.job_for_target(a)
     assert job is not None and job.kind == "backup" and job.id == first.id
     gate.open.set()
@@ -207,7 +213,7 @@ def test_parallel_bound_holds_and_queued_jobs_all_run(
         db = scratch_db_factory()
         fill(db, tables=1, rows=5)
         ids.append(h.add_target(db, f"t{i}"))
-    rows = [h.runner.start_backup(t, trigger="scheduled") for t in ids]
+    rows = [h.runner.start_backup(h.store.require_target(t), trigger="scheduled") for t in ids]
     assert gate.entered.acquire(timeout=10) and gate.entered.acquire(timeout=10)
     time.sleep(0.3)  # give a third worker the chance to (wrongly) enter
     assert gate.active == 2
@@ -241,7 +247,7 @@ def test_cancel_fails_the_backup_and_leaves_no_file(
 
     h = make_harness(engine=Engine(dump=dump, restore=real.restore, verify=real.verify))
     tid = h.add_target(scratch_db, "c")
-    row = h.runner.start_backup(tid)
+    row = h.runner.start_backup(h.store.require_target(tid))
     assert reached.wait(10)
     assert h.runner.cancel("backup", row.id)
     resume.set()
@@ -326,8 +332,14 @@ def test_undecryptable_password_fails_the_backup_with_a_clear_note(
     h = make_harness()
     tid = h.add_target(scratch_db, "locked", password="secret-pw")
     h.targets.cipher = Cipher(os.urandom(32))  # the key changed
-    b = h.backup_and_wait(tid)
-    assert b.status == "failed" and "enter it again" in b.notes
+    target = h.store.require_target(tid)
+    with pytest.raises(DecryptionError):  # a manual backup fails fast, with no row
+        h.runner.start_backup(target)
+    assert h.store.list_backups(tid) == []
+    # a scheduled one is recorded failed, so the admin sees why it did not run
+    row = h.runner.start_backup(target, trigger="scheduled")
+    b = h.store.get_backup(row.id)
+    assert b is not None and b.status == "failed" and "enter the password again" in b.notes
 
 
 def test_rotation_runs_after_a_successful_backup_and_is_noted(
@@ -400,7 +412,7 @@ def test_restore_job_brings_the_data_back(
         cur.execute("DROP TABLE t1")
         cur.execute("DELETE FROM t0")
     conn.close()
-    r = h.runner.start_restore(b.id)
+    r = h.runner.start_restore(*h.rows_of(b.id))
     assert r.status == "running"
     assert h.runner.wait("restore", r.id, 60)
     got = h.store.get_restore(r.id)
@@ -419,7 +431,7 @@ def test_restore_of_a_failed_backup_is_refused(
         row.id, status="failed", finished_at=datetime.now(UTC), duration_seconds=0
     )
     with pytest.raises(InvalidInput):
-        h.runner.start_restore(row.id)
+        h.runner.start_restore(*h.rows_of(row.id))
 
 
 def test_shutdown_fails_queued_jobs_instead_of_losing_them(
@@ -431,7 +443,7 @@ def test_shutdown_fails_queued_jobs_instead_of_losing_them(
     for db in dbs:
         fill(db, tables=3, rows=5)
     ids = [h.add_target(db, f"s{i}") for i, db in enumerate(dbs)]
-    rows = [h.runner.start_backup(t) for t in ids]
+    rows = [h.runner.start_backup(h.store.require_target(t)) for t in ids]
     assert gate.entered.acquire(timeout=10)
     # the running one is released only after the deadline: cancelled; queued ones never ran
     threading.Timer(0.5, gate.open.set).start()
@@ -440,7 +452,7 @@ def test_shutdown_fails_queued_jobs_instead_of_losing_them(
     assert statuses == ["failed"] * 3
     assert all("shut down" in h.store.get_backup(r.id).notes for r in rows)  # type: ignore[union-attr]
     with pytest.raises(Conflict):
-        h.runner.start_backup(ids[0])
+        h.runner.start_backup(h.store.require_target(ids[0]))
     assert list(h.backup_dir.iterdir()) == []
 
 
@@ -464,7 +476,7 @@ def test_restore_of_a_damaged_file_fails_before_touching_the_database(
     with conn.cursor() as cur:
         cur.execute("DELETE FROM t0 WHERE id < 5")
     conn.close()
-    r = h.runner.start_restore(b.id)
+    r = h.runner.start_restore(*h.rows_of(b.id))
     assert h.runner.wait("restore", r.id, 60)
     got = h.store.get_restore(r.id)
     assert got is not None and got.status == "failed" and got.notes
@@ -489,7 +501,7 @@ def test_restore_into_a_missing_database_fails_with_the_reason(
             "user": scratch_db.user,
         },
     )
-    r = h.runner.start_restore(b.id)
+    r = h.runner.start_restore(*h.rows_of(b.id))
     assert h.runner.wait("restore", r.id, 60)
     got = h.store.get_restore(r.id)
     assert got is not None and got.status == "failed"
@@ -503,7 +515,7 @@ def test_an_edit_while_queued_does_not_change_the_files_format(
     gate = Gate()
     h = make_harness(engine=gate.engine())
     tid = h.add_target(scratch_db, "fmt")
-    row = h.runner.start_backup(tid)
+    row = h.runner.start_backup(h.store.require_target(tid))
     assert gate.entered.acquire(timeout=10)
     h.targets.update(
         tid,
@@ -534,17 +546,20 @@ def test_two_targets_naming_one_database_run_one_job_at_a_time(
     b_backup = h.backup_and_wait(b)
     assert b_backup.status == "success", b_backup.notes
     gate.open.clear()
-    held = h.runner.start_backup(a)
+    held = h.runner.start_backup(h.store.require_target(a))
     assert gate.entered.acquire(timeout=10)  # entered for b's backup
     assert gate.entered.acquire(timeout=10)  # and now for a's, held at the gate
-    for start in (lambda: h.runner.start_restore(b_backup.id), lambda: h.runner.start_backup(b)):
+    for start in (
+        lambda: h.runner.start_restore(*h.rows_of(b_backup.id)),
+        lambda: h.runner.start_backup(h.store.require_target(b)),
+    ):
         with pytest.raises(Conflict) as refused:
             start()
         assert f"backup {held.id} of target 'a'" in refused.value.message
         assert scratch_db.database in refused.value.message
     gate.open.set()
     assert h.runner.wait("backup", held.id, 30)
-    restore = h.runner.start_restore(b_backup.id)  # free again
+    restore = h.runner.start_restore(*h.rows_of(b_backup.id))  # free again
     assert h.runner.wait("restore", restore.id, 60)
     assert h.store.get_restore(restore.id).status == "success"  # type: ignore[union-attr]
 
@@ -563,7 +578,7 @@ def test_shutdown_removes_the_part_file_of_a_job_stuck_in_the_engine(
 
     real = Engine.default()
     h = make_harness(engine=Engine(dump=stuck_dump, restore=real.restore, verify=real.verify))
-    row = h.runner.start_backup(h.add_target(scratch_db, "stuck"))
+    row = h.runner.start_backup(h.store.require_target(h.add_target(scratch_db, "stuck")))
     try:
         assert entered.wait(10)
         h.runner.shutdown(timeout=0)

@@ -13,6 +13,11 @@ from typing import Any
 import pytest
 
 from dumper.app import App
+from dumper.clock import FakeClock
+from dumper.config import load_config
+from dumper.crypto import Cipher
+from dumper.errors import ConfirmationRequired, Conflict, DecryptionError, InvalidInput, NotFound
+from dumper.targets import TargetService
 from dumper.views import (
     BackupView,
     ConnectionReport,
@@ -22,11 +27,6 @@ from dumper.views import (
     SettingsView,
     TargetView,
 )
-from dumper.clock import FakeClock
-from dumper.config import load_config
-from dumper.crypto import Cipher
-from dumper.errors import ConfirmationRequired, Conflict, DecryptionError, InvalidInput, NotFound
-from dumper.targets import TargetService
 from tests.conftest import free_port
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from dumper.clock import FakeClock
 from dumper.errors import Conflict
 from dumper.scheduler import Scheduler, next_run_at
-from dumper.store import Store, TargetFields
+from dumper.store import Store, Target, TargetFields
 
 DAY = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -29,10 +29,10 @@ class RecordingRunner:
         self.calls: list[tuple[int, str, datetime]] = []
         self.busy: set[int] = set()
 
-    def start_backup(self, target_id: int, *, trigger: str = "manual") -> None:
-        if target_id in self.busy:
+    def start_backup(self, target: Target, *, trigger: str = "manual") -> None:
+        if target.id in self.busy:
             raise Conflict("busy")
-        self.calls.append((target_id, trigger, self.clock.now()))
+        self.calls.append((target.id, trigger, self.clock.now()))
 
 
 @pytest.fixture
@@ -199,8 +199,8 @@ def test_run_wakes_each_minute_and_stops_on_the_event(store: Store) -> None:
     stop = threading.Event()
 
     class StopAfterRun(RecordingRunner):
-        def start_backup(self, target_id: int, *, trigger: str = "manual") -> None:
-            super().start_backup(target_id, trigger=trigger)
+        def start_backup(self, target: Target, *, trigger: str = "manual") -> None:
+            super().start_backup(target, trigger=trigger)
             stop.set()
 
     runner = StopAfterRun(clock)
@@ -228,7 +228,7 @@ def test_a_start_error_is_logged_and_not_retried(store: Store) -> None:
     sched, clock, runner = make(store, at(3, 59))
     sched.tick()
 
-    def broken(target_id: int, *, trigger: str = "manual") -> None:
+    def broken(target: Target, *, trigger: str = "manual") -> None:
         raise RuntimeError("disk on fire")
 
     runner.start_backup = broken  # type: ignore[method-assign]
