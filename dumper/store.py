@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,23 @@ LATEST_VERSION = MIGRATIONS[-1][0]
 # the database file and the files sqlite keeps beside it; all hold the stored targets
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
-RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+
+class Status(StrEnum):
+    """Where a backup or restore stands; the one list of statuses (API, UI types, metrics)."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+class Trigger(StrEnum):
+    """What started a backup."""
+
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+RUNNING, SUCCESS, FAILED = Status.RUNNING, Status.SUCCESS, Status.FAILED
 
 
 @dataclass(frozen=True)
@@ -130,13 +147,13 @@ class Backup:
     started_at: datetime
     finished_at: datetime | None
     size_bytes: int | None
-    status: str
+    status: Status
     file_path: str | None  # a name inside BACKUP_DIR (absolute paths from old rows work too)
     notes: str
     sha256: str | None
     tables: int | None
     rows: int | None
-    trigger: str
+    trigger: Trigger
     duration_seconds: float | None
 
 
@@ -147,7 +164,7 @@ class Restore:
     target_id: int
     started_at: datetime
     finished_at: datetime | None
-    status: str
+    status: Status
     statements: int | None
     duration_seconds: float | None
     notes: str
@@ -561,13 +578,13 @@ def _backup(r: sqlite3.Row) -> Backup:
         started_at=from_db_time(r["started_at"]),
         finished_at=_opt_time(r["finished_at"]),
         size_bytes=r["size_bytes"],
-        status=r["status"],
+        status=Status(r["status"]),
         file_path=r["file_path"],
         notes=r["notes"] or "",
         sha256=r["sha256"],
         tables=r["tables_count"],
         rows=r["rows_count"],
-        trigger=r["triggered_by"],
+        trigger=Trigger(r["triggered_by"]),
         duration_seconds=r["duration_seconds"],
     )
 
@@ -579,7 +596,7 @@ def _restore(r: sqlite3.Row) -> Restore:
         target_id=int(r["target_id"]),
         started_at=from_db_time(r["started_at"]),
         finished_at=_opt_time(r["finished_at"]),
-        status=r["status"],
+        status=Status(r["status"]),
         statements=r["statements"],
         duration_seconds=r["duration_seconds"],
         notes=r["notes"] or "",

@@ -4,7 +4,6 @@ that stores targets with their password encrypted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,23 +11,36 @@ from typing import Any
 from dumper.backup.dsn import ConnParams
 from dumper.clock import Clock
 from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
-from dumper.errors import DecryptionError, InvalidInput
+from dumper.errors import DecryptionError
+from dumper.inputs import Field, validate_fields
 from dumper.store import Store, Target, TargetFields
 
-_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-ALLOWED_FIELDS = frozenset(
-    {
-        "name",
-        "host",
-        "port",
-        "dbname",
-        "user",
+# The one declaration of a target's input fields: validation below and the OpenAPI schema
+# "TargetInput" are both made from it.
+TARGET_FIELDS: tuple[Field, ...] = (
+    Field("name", "string", low=1, high=64, line=True),
+    Field("host", "string", low=1, high=255, line=True),
+    Field("port", "integer", default=3306, low=1, high=65535),
+    Field("dbname", "string", low=1, high=64, line=True),
+    Field("user", "string", low=1, high=255, line=True),
+    Field(
         "password",
-        "comment",
+        "string",
+        nullable=True,
+        write_only=True,
+        description="write-only; on PUT missing or '' keeps the stored one",
+    ),
+    Field("comment", "string", default="", low=0, high=1000),
+    Field(
         "schedule_time",
-        "retention_days",
-        "auto_compress",
-    }
+        "string",
+        nullable=True,
+        pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]",
+        pattern_message="must be HH:MM between 00:00 and 23:59, or null",
+        description="daily backup time HH:MM (UTC), null for none",
+    ),
+    Field("retention_days", "integer", default=0, low=0, high=3650),
+    Field("auto_compress", "boolean", default=True),
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
@@ -53,81 +65,24 @@ class TargetInput:
         return f"TargetInput(fields={self.fields!r}, password=***)"
 
 
-def _is_int(value: Any) -> bool:
-    # bool is an int subclass; `true` for a port is a type error, not 1
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _text(value: Any, lo: int, hi: int, errors: dict[str, str], key: str) -> str:
-    if not isinstance(value, str):
-        errors[key] = "must be a string"
-        return ""
-    if len(value) < lo:
-        errors[key] = "must not be empty" if lo == 1 else f"must have at least {lo} characters"
-    elif len(value) > hi:
-        errors[key] = f"must be at most {hi} characters"
-    elif lo and not value.strip():
-        errors[key] = "must not be blank"
-    elif any(ord(c) < 32 for c in value) and key != "comment":
-        errors[key] = "must not contain control characters"
-    return value
-
-
 def validate_target(
     data: Mapping[str, Any], *, required: tuple[str, ...] = REQUIRED_FIELDS
 ) -> TargetInput:
     """Check a POST/PUT body as docs/API.md says; raise InvalidInput listing every bad field."""
-    if not isinstance(data, Mapping):
-        raise InvalidInput("expected a JSON object", fields={"body": "must be an object"})
-    errors: dict[str, str] = {}
-    for key in data:
-        if key not in ALLOWED_FIELDS:
-            errors[str(key)] = "unknown field"
-    for key in required:
-        if key not in data:
-            errors[key] = "is required"
-
-    name = _text(data.get("name", ""), 1, 64, errors, "name") if "name" in data else ""
-    host = _text(data.get("host"), 1, 255, errors, "host") if "host" in data else ""
-    dbname = _text(data.get("dbname"), 1, 64, errors, "dbname") if "dbname" in data else ""
-    user = _text(data.get("user"), 1, 255, errors, "user") if "user" in data else ""
-    comment = _text(data.get("comment", ""), 0, 1000, errors, "comment")
-
-    port = data.get("port", 3306)
-    if "port" in data and not (_is_int(port) and 1 <= port <= 65535):
-        errors["port"] = "must be an integer from 1 to 65535"
-
-    password = data.get("password")
-    if password is not None and not isinstance(password, str):
-        errors["password"] = "must be a string"  # noqa: S105 (a message)
-
-    schedule = data.get("schedule_time")
-    if schedule is not None and not (isinstance(schedule, str) and _HHMM.fullmatch(schedule)):
-        errors["schedule_time"] = "must be HH:MM between 00:00 and 23:59, or null"
-
-    retention = data.get("retention_days", 0)
-    if not (_is_int(retention) and 0 <= retention <= 3650):
-        errors["retention_days"] = "must be an integer from 0 to 3650"
-
-    compress = data.get("auto_compress", True)
-    if not isinstance(compress, bool):
-        errors["auto_compress"] = "must be true or false"
-
-    if errors:
-        raise InvalidInput("invalid target: " + ", ".join(sorted(errors)), fields=errors)
+    v = validate_fields(TARGET_FIELDS, data, required=required, what="target")
     return TargetInput(
         fields=TargetFields(
-            name=name,
-            host=host,
-            port=port,
-            dbname=dbname,
-            user=user,
-            comment=comment,
-            schedule_time=schedule,
-            retention_days=retention,
-            auto_compress=compress,
+            name=v["name"] or "",
+            host=v["host"] or "",
+            port=v["port"],
+            dbname=v["dbname"] or "",
+            user=v["user"] or "",
+            comment=v["comment"],
+            schedule_time=v["schedule_time"],
+            retention_days=v["retention_days"],
+            auto_compress=v["auto_compress"],
         ),
-        password=password,
+        password=v["password"],
     )
 
 

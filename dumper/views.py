@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dumper.jobs import Job
+from dumper.jobs import Job, JobKind
+from dumper.store import Status, Trigger
 
 
 @dataclass(frozen=True)
 class JobRef:
-    kind: str
+    kind: JobKind
     id: int
 
 
@@ -36,7 +37,7 @@ class TargetView:
     has_password: bool
     password_error: str | None
     next_run_at: datetime | None
-    last_backup_status: str | None
+    last_backup_status: Status | None
     last_backup_at: datetime | None
     last_backup_size_bytes: int | None
     running_job: JobRef | None
@@ -63,8 +64,8 @@ class BackupView:
     id: int
     target_id: int
     target_name: str
-    status: str
-    trigger: str
+    status: Status
+    trigger: Trigger
     started_at: datetime
     finished_at: datetime | None
     duration_seconds: float | None
@@ -83,7 +84,7 @@ class RestoreView:
     id: int
     backup_id: int
     target_id: int
-    status: str
+    status: Status
     started_at: datetime
     finished_at: datetime | None
     duration_seconds: float | None
@@ -94,7 +95,7 @@ class RestoreView:
 
 @dataclass(frozen=True)
 class JobView:
-    kind: str
+    kind: JobKind
     id: int
     target_id: int
     target_name: str
