@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from dumper.jobs import Job, JobKind
 from dumper.store import Status, Trigger
+
+
+@dataclass(frozen=True)
+class HealthView:
+    status: Literal["ok"]
+
+
+@dataclass(frozen=True)
+class ReadinessView:
+    status: Literal["ready", "not ready"]
+    reasons: list[str]  # empty when ready
 
 
 @dataclass(frozen=True)

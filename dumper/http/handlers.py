@@ -21,6 +21,7 @@ from dumper.http.router import (
     json_response,
     parse_json_object,
 )
+from dumper.views import HealthView, ReadinessView
 
 
 class AppFacade(Protocol):
@@ -62,13 +63,13 @@ class Handlers:
 
     # --- system ---------------------------------------------------------------------------
     def healthz(self, request: Request) -> Response:
-        return json_response(200, {"status": "ok"})
+        return json_response(200, HealthView("ok"))
 
     def readyz(self, request: Request) -> Response:
         reasons = self.app.readiness()
         if reasons:
-            return json_response(503, {"status": "not ready", "reasons": reasons})
-        return json_response(200, {"status": "ready"})
+            return json_response(503, ReadinessView("not ready", reasons))
+        return json_response(200, ReadinessView("ready", []))
 
     def settings(self, request: Request) -> Response:
         return json_response(200, self.app.settings())

@@ -1,6 +1,7 @@
 """OpenAPI 3.1 description built from the route table, so every route is described by construction.
 
-The component schemas mirror docs/API.md; a schemathesis run checks responses against them.
+The component schemas are generated from the view dataclasses and the input field tables
+(schema.py); a schemathesis run checks responses against them.
 """
 
 from __future__ import annotations
@@ -10,188 +11,47 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumper
-from dumper.http.router import JSON_TYPE, Route
+from dumper.http.router import JSON_TYPE, ErrorBody, Route
+from dumper.http.schema import Components, input_schema
+from dumper.jobs import JobKind
+from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
+from dumper.views import (
+    BackupView,
+    ConnectionReport,
+    HealthView,
+    JobView,
+    ReadinessView,
+    RestoreView,
+    SettingsView,
+    TargetView,
+)
 
-_TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
-_NTIME = {"type": ["string", "null"], "pattern": _TIME["pattern"]}
-_NINT = {"type": ["integer", "null"]}
-_NSTR = {"type": ["string", "null"]}
-# Names, hosts and users: no control characters and not only blanks (what targets.py checks).
-_LINE = r"^[^\u0000-\u001f]*[^\s][^\u0000-\u001f]*$"
-_STATUS = {"type": "string", "enum": ["running", "success", "failed"]}
 
-
-def _obj(props: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
-    return {"type": "object", "properties": props, "required": list(required or props)}
-
-
-SCHEMAS: dict[str, dict[str, Any]] = {
-    "Error": _obj(
-        {
-            "error": _obj(
-                {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                }
-            )
-        }
-    ),
-    "Health": _obj({"status": {"type": "string", "enum": ["ok"]}}),
-    "Readiness": _obj(
-        {
-            "status": {"type": "string", "enum": ["ready", "not ready"]},
-            "reasons": {"type": "array", "items": {"type": "string"}},
-        },
-        ["status"],
-    ),
-    "TargetInput": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "host", "port", "dbname", "user"],
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _LINE},
-            "host": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _LINE},
-            "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-            "dbname": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": _LINE},
-            "user": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _LINE},
-            "password": {"type": "string", "description": "write-only; on PUT '' keeps it"},
-            "comment": {"type": "string", "maxLength": 1000},
-            "schedule_time": {
-                "type": ["string", "null"],
-                "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-            },
-            "retention_days": {"type": "integer", "minimum": 0, "maximum": 3650},
-            "auto_compress": {"type": "boolean"},
-        },
-    },
-    "RunningJob": {
-        "type": ["object", "null"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["backup", "restore"]},
-            "id": {"type": "integer"},
-        },
-        "required": ["kind", "id"],
-    },
-    "Target": _obj(
-        {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "host": {"type": "string"},
-            "port": {"type": "integer"},
-            "dbname": {"type": "string"},
-            "user": {"type": "string"},
-            "comment": {"type": "string"},
-            "schedule_time": _NSTR,
-            "retention_days": {"type": "integer"},
-            "auto_compress": {"type": "boolean"},
-            "created_at": _TIME,
-            "updated_at": _TIME,
-            "has_password": {"type": "boolean"},
-            "password_error": _NSTR,
-            "next_run_at": _NTIME,
-            "last_backup_status": {"type": ["string", "null"]},
-            "last_backup_at": _NTIME,
-            "last_backup_size_bytes": _NINT,
-            "running_job": {"$ref": "#/components/schemas/RunningJob"},
-        }
-    ),
-    "BackupProgress": {
-        "type": ["object", "null"],
-        "properties": {
-            "bytes_written": {"type": "integer"},
-            "rows": {"type": "integer"},
-            "table": _NSTR,
-            "tables_done": {"type": "integer"},
-            "tables_total": {"type": "integer"},
-        },
-    },
-    "Backup": _obj(
-        {
-            "id": {"type": "integer"},
-            "target_id": {"type": "integer"},
-            "target_name": {"type": "string"},
-            "status": _STATUS,
-            "trigger": {"type": "string"},
-            "started_at": _TIME,
-            "finished_at": _NTIME,
-            "duration_seconds": {"type": ["number", "null"]},
-            "file_name": _NSTR,
-            "file_exists": {"type": "boolean"},
-            "size_bytes": _NINT,
-            "sha256": _NSTR,
-            "tables": _NINT,
-            "rows": _NINT,
-            "notes": {"type": "string"},
-            "progress": {"$ref": "#/components/schemas/BackupProgress"},
-        }
-    ),
-    "RestoreProgress": {
-        "type": ["object", "null"],
-        "properties": {
-            "bytes_read": {"type": "integer"},
-            "bytes_total": {"type": "integer"},
-            "statements": {"type": "integer"},
-        },
-    },
-    "Restore": _obj(
-        {
-            "id": {"type": "integer"},
-            "backup_id": {"type": "integer"},
-            "target_id": {"type": "integer"},
-            "status": _STATUS,
-            "started_at": _TIME,
-            "finished_at": _NTIME,
-            "duration_seconds": {"type": ["number", "null"]},
-            "statements": _NINT,
-            "notes": {"type": "string"},
-            "progress": {"$ref": "#/components/schemas/RestoreProgress"},
-        }
-    ),
-    "RestoreRequest": {
+def _components() -> dict[str, dict[str, Any]]:
+    """Every component schema, generated from the classes and tables that own the shapes."""
+    c = Components(named_literals={"JobKind": JobKind})
+    for view in (
+        TargetView,
+        BackupView,
+        RestoreView,
+        JobView,
+        ConnectionReport,
+        SettingsView,
+        HealthView,
+        ReadinessView,
+    ):
+        c.add_dataclass(view)
+    c.add_dataclass(ErrorBody, name="Error")
+    c.schemas["TargetInput"] = input_schema(TARGET_FIELDS, REQUIRED_FIELDS)
+    c.schemas["RestoreRequest"] = {
         "type": "object",
         "properties": {"confirm": {"type": "string", "description": "the target's exact name"}},
         "required": ["confirm"],
-    },
-    "Job": _obj(
-        {
-            "kind": {"type": "string", "enum": ["backup", "restore"]},
-            "id": {"type": "integer"},
-            "target_id": {"type": "integer"},
-            "target_name": {"type": "string"},
-            "started_at": _TIME,
-            "progress": {"type": ["object", "null"]},
-        }
-    ),
-    "ConnectionReport": _obj(
-        {
-            "ok": {"type": "boolean"},
-            "server_version": _NSTR,
-            "database_exists": {"type": ["boolean", "null"]},
-            "can_read": {"type": ["boolean", "null"]},
-            "message": {"type": "string"},
-        }
-    ),
-    "Settings": _obj(
-        {
-            "version": {"type": "string"},
-            "config": {"type": "object"},
-            "auth_enabled": {"type": "boolean"},
-            "open_access": {"type": "boolean"},
-            "disk": _obj(
-                {
-                    "total_bytes": {"type": "integer"},
-                    "used_bytes": {"type": "integer"},
-                    "free_bytes": {"type": "integer"},
-                    "backups_bytes": {"type": "integer"},
-                }
-            ),
-            "scheduler": {"type": "object"},
-            "jobs": {"type": "object"},
-            "unknown_files": {"type": "array", "items": {"type": "object"}},
-        }
-    ),
-}
+    }
+    return c.schemas
+
+
+SCHEMAS: dict[str, dict[str, Any]] = _components()
 
 
 def _schema_ref(name: str) -> dict[str, Any]:

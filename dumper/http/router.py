@@ -212,8 +212,22 @@ def empty_response(status: int = 204) -> Response:
     return Response(status, {}, b"")
 
 
-def error_body(code: str, message: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+@dataclass(frozen=True)
+class ErrorDetail:
+    code: str  # stable: clients (the UI's i18n/errors.ts) map it to text
+    message: str  # English, for people and logs
+    fields: dict[str, str]  # input field -> what is wrong with it
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """Every error answer: {"error": {"code", "message", "fields"}} (schema "Error")."""
+
+    error: ErrorDetail
+
+
+def error_body(code: str, message: str, fields: Mapping[str, str] | None = None) -> ErrorBody:
+    return ErrorBody(ErrorDetail(code, message, dict(fields or {})))
 
 
 def error_response(exc: BaseException) -> Response:

@@ -30,6 +30,7 @@ from dumper.http.router import (
     Route,
     error_body,
     error_response,
+    to_jsonable,
 )
 from dumper.http.static import StaticFiles
 from dumper.log import get_logger
@@ -207,7 +208,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """The stdlib's own refusals (bad request line, headers too long) as our JSON errors."""
         self.close_connection = True
         body = json.dumps(
-            error_body("bad_request" if code < 500 else "internal", message or "bad request")
+            to_jsonable(
+                error_body("bad_request" if code < 500 else "internal", message or "bad request")
+            )
         ).encode()
         try:
             self.send_response(code, message)

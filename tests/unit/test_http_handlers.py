@@ -109,7 +109,7 @@ TARGET_FIELDS = {
 
 def test_healthz_and_readyz_when_started(api: Api) -> None:
     assert api("GET", "/healthz")[::2] == (200, {"status": "ok"})
-    assert api("GET", "/readyz")[::2] == (200, {"status": "ready"})
+    assert api("GET", "/readyz")[::2] == (200, {"status": "ready", "reasons": []})
 
 
 def test_readyz_is_503_with_reasons_before_the_scheduler_runs(tmp_path: Path) -> None:
