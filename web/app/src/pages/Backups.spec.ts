@@ -128,7 +128,7 @@ describe('backups page', () => {
     const f = mockFetch({
       'GET /api/targets/1': { body: makeTarget({ running_job: { kind: 'backup', id: 7 } }) },
       'GET /api/targets/1/backups': { body: [running] },
-      'GET /api/jobs': { body: [makeJob({ id: 7, progress: running.progress })] },
+      'GET /api/jobs': { body: [makeJob({ id: 7, progress: running.progress! })] },
       'GET /api/backups/7': { body: makeBackup({ id: 7 }) },
     })
     app = await mountApp('/targets/1/backups')

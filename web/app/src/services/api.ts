@@ -4,136 +4,37 @@
 // yet go out one request at a time: a tab holding an old password costs the server's login
 // throttle one failure, not one per poller and page load.
 
-export type Status = 'running' | 'success' | 'failed'
-export type Trigger = 'manual' | 'scheduled'
-export type JobKind = 'backup' | 'restore'
-
-export interface RunningJobRef {
-  kind: JobKind
-  id: number
-}
-
-export interface Target {
-  id: number
-  name: string
-  host: string
-  port: number
-  dbname: string
-  user: string
-  comment: string
-  schedule_time: string | null
-  retention_days: number
-  auto_compress: boolean
-  created_at: string
-  updated_at: string
-  has_password: boolean
-  password_error: string | null
-  next_run_at: string | null
-  last_backup_status: Status | null
-  last_backup_at: string | null
-  last_backup_size_bytes: number | null
-  running_job: RunningJobRef | null
-}
-
-/** POST/PUT body. On PUT a missing or empty password keeps the stored one. */
-export interface TargetInput {
-  name: string
-  host: string
-  port: number
-  dbname: string
-  user: string
-  password?: string
-  comment: string
-  schedule_time: string | null
-  retention_days: number
-  auto_compress: boolean
-}
-
-export interface BackupProgress {
-  bytes_written: number
-  rows: number
-  table: string | null
-  tables_done: number
-  tables_total: number
-}
-
-export interface Backup {
-  id: number
-  target_id: number
-  target_name: string
-  status: Status
-  trigger: Trigger
-  started_at: string
-  finished_at: string | null
-  duration_seconds: number | null
-  file_name: string
-  file_exists: boolean
-  size_bytes: number | null
-  sha256: string | null
-  tables: number | null
-  rows: number | null
-  notes: string
-  progress: BackupProgress | null
-}
-
-export interface RestoreProgress {
-  bytes_read: number
-  bytes_total: number
-  statements: number
-}
-
-export interface Restore {
-  id: number
-  backup_id: number
-  target_id: number
-  status: Status
-  started_at: string
-  finished_at: string | null
-  duration_seconds: number | null
-  statements: number | null
-  notes: string
-  progress: RestoreProgress | null
-}
-
-export interface Job {
-  kind: JobKind
-  id: number
-  target_id: number
-  target_name: string
-  started_at: string
-  progress: BackupProgress | RestoreProgress | null
-}
-
-export interface ConnectionReport {
-  ok: boolean
-  server_version: string | null
-  database_exists: boolean | null
-  can_read: boolean | null
-  message: string
-}
-
-export interface UnknownFile {
-  name: string
-  size_bytes: number
-  modified_at: string
-}
-
-export interface Settings {
-  version: string
-  config: Record<string, string | number | boolean | null>
-  auth_enabled: boolean
-  /** Auth is off and the server listens beyond loopback: anyone who reaches it may use it. */
-  open_access: boolean
-  disk: { total_bytes: number; used_bytes: number; free_bytes: number; backups_bytes: number }
-  scheduler: { running: boolean; last_tick_at: string | null }
-  jobs: { running: number; max_parallel: number }
-  unknown_files: UnknownFile[]
-}
-
-export interface Health {
-  status: string
-  reasons?: string[]
-}
+// The shapes are generated from the server's OpenAPI document (`make types`); CI fails when
+// api-types.ts is stale, so client and server cannot drift.
+export type {
+  Backup,
+  BackupProgress,
+  ConnectionReport,
+  Health,
+  Job,
+  JobKind,
+  JobRef,
+  Readiness,
+  Restore,
+  RestoreProgress,
+  Settings,
+  Status,
+  Target,
+  TargetInput,
+  Trigger,
+  UnknownFile,
+} from './api-types'
+import type {
+  Backup,
+  ConnectionReport,
+  Health,
+  Job,
+  Readiness,
+  Restore,
+  Settings,
+  Target,
+  TargetInput,
+} from './api-types'
 
 /** Every non-2xx answer (and a failed network call, status 0) becomes one of these. */
 export class ApiError extends Error {
@@ -324,9 +225,9 @@ async function request<T>(method: string, path: string, opts: RequestOptions = {
 }
 
 /** Health endpoints answer 503 with a body we want to show, so they do not throw on it. */
-async function health(path: string): Promise<Health> {
+async function health(path: string): Promise<Health | Readiness> {
   try {
-    return await request<Health>('GET', path)
+    return await request<Health | Readiness>('GET', path)
   } catch (e) {
     if (e instanceof ApiError && e.status === 503) return { status: 'not ready', reasons: [e.message] }
     throw e

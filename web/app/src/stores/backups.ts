@@ -35,7 +35,7 @@ export const useBackupsStore = defineStore('backups', () => {
   }
 
   async function download(backup: Backup): Promise<void> {
-    await withBusy(backup.id, () => api.downloadBackup(backup.id, backup.file_name))
+    await withBusy(backup.id, () => api.downloadBackup(backup.id, backup.file_name ?? `backup-${backup.id}`))
   }
 
   /** Whether any backup of the target is still running (the page keeps polling while so). */

@@ -13,16 +13,19 @@ export const POLL_MS = 1500
 type JobRef = { kind: JobKind; id: number }
 const key = (j: JobRef) => `${j.kind}:${j.id}`
 
+/** A job as the list shows it; a job a page has just started has no progress report yet. */
+export type LiveJob = Omit<Job, 'progress'> & { progress: Job['progress'] | null }
+
 /** A job as the list shows it, from the backup or restore a page has just started or loaded. */
-export function jobOf(kind: JobKind, run: Backup | Restore, targetName: string): Job {
+export function jobOf(kind: JobKind, run: Backup | Restore, targetName: string): LiveJob {
   return { kind, id: run.id, target_id: run.target_id, target_name: targetName, started_at: run.started_at, progress: run.progress }
 }
 
 export const useJobsStore = defineStore('jobs', () => {
-  const jobs = ref<Job[]>([])
+  const jobs = ref<LiveJob[]>([])
   const finished = ref(0)
   /** The jobs that were running at the previous poll and are gone now. */
-  const gone = ref<Job[]>([])
+  const gone = ref<LiveJob[]>([])
   const error = ref<unknown>(null)
   /** Jobs ("kind:id") whose cancel is being sent or was accepted: they only have to stop now. */
   const cancelling = ref<Set<string>>(new Set())
@@ -35,7 +38,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   async function fetchJobs(): Promise<void> {
     const mark = ++sent
-    let listed: Job[]
+    let listed: LiveJob[]
     try {
       listed = await api.listJobs()
     } catch (e) {
@@ -62,7 +65,7 @@ export const useJobsStore = defineStore('jobs', () => {
   const poller = usePolling(fetchJobs, POLL_MS, { immediate: true, autoStart: false })
 
   /** One toast per ended job: success, or failure with the server's notes (a cancel says so there). */
-  async function reportOutcome(job: Job): Promise<void> {
+  async function reportOutcome(job: LiveJob): Promise<void> {
     const name = job.target_name
     try {
       if (job.kind === 'backup') {
@@ -80,13 +83,13 @@ export const useJobsStore = defineStore('jobs', () => {
   }
 
   /** Shows a job a page has just started (or found running) before the next poll lists it. */
-  function track(job: Job): void {
+  function track(job: LiveJob): void {
     if (jobs.value.some((j) => key(j) === key(job))) return
     trackedAt.set(key(job), sent)
     jobs.value = [...jobs.value, job]
   }
 
-  function find(kind: JobKind, id: number): Job | undefined {
+  function find(kind: JobKind, id: number): LiveJob | undefined {
     return jobs.value.find((j) => j.kind === kind && j.id === id)
   }
 
@@ -111,7 +114,7 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  function forTarget(targetId: number): Job[] {
+  function forTarget(targetId: number): LiveJob[] {
     return jobs.value.filter((j) => j.target_id === targetId)
   }
 
