@@ -7,7 +7,6 @@ value, paged by key; Python only frames statements and passes bytes to the sink 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import threading
 import time
@@ -17,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dumper import __version__
+from dumper.backup import fileformat
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.fileformat import FILE_SQL_MODE, comment
 from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.sink import DEFAULT_LEVEL, HEX_LEVEL, Sink, atomic_file
 from dumper.backup.values import (
@@ -45,9 +45,6 @@ _NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
 _TRANSACTIONAL_ENGINES = frozenset({"INNODB", "ROCKSDB", "TOKUDB", "NDBCLUSTER", "SEQUENCE"})
 _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
 _TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
-# ALLOW_INVALID_DATES: a DATE/DATETIME like 2020-02-31 (stored under that mode) would otherwise
-# load as 0000-00-00 with only a warning
-_FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES"
 # Rows whose literal is at least this long are fetched one per result row instead of through
 # GROUP_CONCAT, which copies every value into a work table first. Measured on MariaDB 10.11:
 # 25-35 % less time (and server CPU) at 1-100 KB per row; at 256 B the driver's per-row cost in
@@ -215,11 +212,6 @@ def _marked(row: str) -> str:
     text marker keeps GROUP_CONCAT's work table in memory (a binary one goes to disk).
     """
     return f"IFNULL({row},'\\0')"
-
-
-def _comment(name: str) -> str:
-    """A name made safe for a `--` comment line."""
-    return re.sub(r"[\x00-\x1f\x7f]", "?", name)
 
 
 def _gt(cols: Sequence[str], vals: Sequence[str]) -> str:
@@ -515,55 +507,10 @@ class _Dumper:
     def _write_header(
         self, version: str, started: datetime, snapshot: str, outside: list[str]
     ) -> None:
-        # tables of non-transactional engines (MyISAM, Aria, ...) are read as they are when
-        # their turn comes: the snapshot does not cover them, and the admin should know
-        note = (
-            f"-- Not covered by the snapshot (non-transactional): {_comment(', '.join(outside))}\n"
-            if outside
-            else ""
-        )
-        self._write(
-            f"-- dumper {__version__} SQL dump\n"
-            f"-- Server version: {_comment(version)}\n"
-            f"-- Database: {_comment(self.database)}\n"
-            f"-- Started: {started.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
-            f"-- Consistent snapshot: {_comment(snapshot)}\n"
-            f"{note}"
-            "\n"
-            "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n"
-            "/*!40101 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS */;\n"
-            "/*!40101 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION */;\n"
-            "/*!40101 SET NAMES utf8mb4 */;\n"
-            "/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n"
-            "/*!40103 SET TIME_ZONE='+00:00' */;\n"
-            "/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;\n"
-            "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n"
-            f"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='{_FILE_SQL_MODE}' */;\n"
-            "/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\n"
-            # MariaDB: rows that break a CHECK (made with checks off, or a constraint added
-            # later) are data too; like FOREIGN_KEY_CHECKS, the load must not refuse them
-            "/*M!100201 SET @OLD_CHECK_CONSTRAINT_CHECKS=@@CHECK_CONSTRAINT_CHECKS,"
-            " CHECK_CONSTRAINT_CHECKS=0 */;\n"
-        )
+        self._write(fileformat.header(version, self.database, started, snapshot, outside))
 
     def _write_footer(self) -> None:
-        finished = self.opts.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
-        manifest = json.dumps({"version": 1, "tables": self.table_rows, "rows": self.rows})
-        self._write(
-            "\n"
-            "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n"
-            "/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n"
-            "/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n"
-            "/*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */;\n"
-            "/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;\n"
-            "/*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */;\n"
-            "/*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;\n"
-            "/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n"
-            "/*M!100201 SET CHECK_CONSTRAINT_CHECKS=@OLD_CHECK_CONSTRAINT_CHECKS */;\n"
-            "\n"
-            f"-- Dump completed {finished}\n"
-            f"-- dumper-manifest {manifest}\n"
-        )
+        self._write(fileformat.footer(self.opts.clock(), self.table_rows, self.rows))
 
     # -- tables and data --------------------------------------------------------------------
 
@@ -573,7 +520,7 @@ class _Dumper:
         state = self._one(f"SELECT next_not_cached_value, cycle_count FROM {ident}")
         assert row is not None and state is not None
         self._write(
-            f"\n--\n-- Sequence {_comment(name)}\n--\n\n"
+            f"\n--\n-- Sequence {comment(name)}\n--\n\n"
             f"DROP TABLE IF EXISTS {ident};\n"
             f"{_text(row[1])};\n"
             f"DO SETVAL({ident}, {_text(state[0])}, 0, {_text(state[1])});\n"
@@ -584,14 +531,14 @@ class _Dumper:
         assert row is not None
         create = unqualify_sequences(_text(row[1]), self.database)
         self._write(
-            f"\n--\n-- Table structure for table {_comment(table.name)}\n--\n\n"
+            f"\n--\n-- Table structure for table {comment(table.name)}\n--\n\n"
             f"DROP TABLE IF EXISTS {table.ident};\n"
             f"{create};\n"
         )
         self.table_rows[table.name] = 0
         if table.engine in _NO_DATA_ENGINES or not table.insert_columns:
             return
-        self._write(f"\n--\n-- Data for table {_comment(table.name)}\n--\n\n")
+        self._write(f"\n--\n-- Data for table {comment(table.name)}\n--\n\n")
         if table.key is not None:
             if len(table.key) == 1 and table.key[0].data_type in INTEGER_TYPES - {"year"}:
                 self._dump_rows_int_ranges(table, table.key[0])
@@ -939,7 +886,7 @@ class _Dumper:
         return result
 
     def _reset_context(self) -> str:
-        return f"SET sql_mode = '{_FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
+        return f"SET sql_mode = '{FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
 
     def _check_view(self, name: str) -> None:
         """Refuse a view whose tables or columns are gone: its CREATE VIEW would fail the restore.
@@ -1015,10 +962,10 @@ class _Dumper:
             create = create.replace(quote_ident(self.database) + ".", "")
             ident = quote_ident(name)
             self._write(
-                f"\n--\n-- View {_comment(name)}\n--\n\n"
+                f"\n--\n-- View {comment(name)}\n--\n\n"
                 f"DROP TABLE IF EXISTS {ident};\n"
                 f"DROP VIEW IF EXISTS {ident};\n"
-                + self._set_context(_FILE_SQL_MODE, cs, coll, create)
+                + self._set_context(FILE_SQL_MODE, cs, coll, create)
                 + f"{self._client_text(cs, create) or create};\n"
                 + self._reset_context()
             )
@@ -1028,7 +975,7 @@ class _Dumper:
     ) -> None:
         delim = compound_delimiter(create)
         self._write(
-            f"\n--\n-- {kind} {_comment(name)}\n--\n\n"
+            f"\n--\n-- {kind} {comment(name)}\n--\n\n"
             + (f"{drop};\n" if drop else "")
             + context
             # the delimiter goes on a line of its own: a body may end in a -- or # comment,

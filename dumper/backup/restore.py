@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import queue
 import re
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from dumper.backup import dsn
+from dumper.backup.fileformat import parse_end, producer_of
 from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.sqlsplit import Statement, StatementSplitter
 from dumper.errors import BackupCorrupt, Cancelled, RestoreFailed
@@ -47,8 +47,6 @@ _FOREIGN_DB = re.compile(
 )
 # Statements that give exactly one result each, so a failure inside a batch can be located.
 _BATCHABLE = re.compile(rb"(?:INSERT|REPLACE)\s", re.IGNORECASE)
-_MARKER = b"-- Dump completed"
-_MANIFEST = b"-- dumper-manifest "
 
 
 @dataclass(frozen=True)
@@ -119,62 +117,6 @@ def _plain(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
 
 def _sql_pieces(f: _Reader, compressed: bool, on_read: Callable[[int], None]) -> Iterator[bytes]:
     return _gunzip(f, on_read) if compressed else _plain(f, on_read)
-
-
-def _producer_of(head: bytes) -> str | None:
-    first_lines = head.split(b"\n", 3)[:3]
-    if first_lines and first_lines[0].startswith(b"-- dumper "):
-        return "dumper"
-    for line in first_lines:
-        if line.startswith(b"-- MariaDB dump"):
-            return "mariadb-dump"
-        if line.startswith(b"-- MySQL dump"):
-            return "mysqldump"
-    return None
-
-
-def _check_end(producer: str | None, tail: bytes) -> tuple[str | None, dict[str, int]]:
-    """Completion marker (and our manifest): returns (completed_at, table_rows)."""
-    lines = tail.rstrip(b" \t\r\n").rsplit(b"\n", 2)[-2:]
-    last = lines[-1].rstrip(b"\r")
-    if producer == "dumper":
-        marker = lines[0].rstrip(b"\r") if len(lines) == 2 else b""
-        if not (marker.startswith(_MARKER) and last.startswith(_MANIFEST)):
-            raise BackupCorrupt(
-                "the dump is incomplete: its last lines are not the completion marker and "
-                "manifest (the dump was cut short or failed)"
-            )
-        completed = marker[len(_MARKER) :].strip().decode("utf-8", "replace") or None
-        return completed, _parse_manifest(last[len(_MANIFEST) :])
-    if not last.startswith(_MARKER):
-        if producer is None:
-            raise BackupCorrupt(
-                "not a complete SQL dump: no dumper, mariadb-dump or mysqldump header and no "
-                "'-- Dump completed' line at the end"
-            )
-        raise BackupCorrupt(
-            f"the {producer} file is incomplete: it does not end with '-- Dump completed'"
-        )
-    when = last[len(_MARKER) :].strip()
-    when = when[3:].strip() if when.startswith(b"on ") else when
-    return (when.decode("utf-8", "replace") or None), {}
-
-
-def _parse_manifest(raw: bytes) -> dict[str, int]:
-    try:
-        manifest = json.loads(raw)
-        tables = manifest["tables"]
-        ok = isinstance(tables, dict) and all(
-            isinstance(k, str) and type(v) is int and v >= 0 for k, v in tables.items()
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BackupCorrupt(f"the dump's manifest line is unreadable: {exc}") from exc
-    if not ok:
-        raise BackupCorrupt("the dump's manifest line does not map tables to row counts")
-    rows = manifest.get("rows") if isinstance(manifest, dict) else None
-    if rows is not None and rows != sum(tables.values()):
-        raise BackupCorrupt("the dump's manifest is inconsistent: row total != sum of tables")
-    return dict(tables)
 
 
 class _Tally:
@@ -308,8 +250,8 @@ def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyR
         raise BackupCorrupt(f"{path.name} is not gzip data")
     if tally.sql_bytes == 0:
         raise BackupCorrupt("the file is empty: no SQL at all")
-    producer = _producer_of(tally.head)
-    completed_at, table_rows = _check_end(producer, tally.tail_bytes())
+    producer = producer_of(tally.head)
+    completed_at, table_rows = parse_end(producer, tally.tail_bytes())
     return VerifyResult(
         compressed=compressed,
         size_bytes=size,
