@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from dumper.backup.session import server_error_text
 from dumper.errors import Cancelled, ConnectionFailed, InvalidInput
 
 DEFAULT_PORT = 3306
@@ -148,7 +149,7 @@ def connect(params: ConnParams, **extra: Any) -> Any:
                 "(is this a MySQL port?)"
             ) from exc
         raise ConnectionFailed(
-            f"cannot connect to {params.safe_url()}: {_mysql_message(exc)}"
+            f"cannot connect to {params.safe_url()}: {server_error_text(exc)}"
         ) from exc
     except OSError as exc:
         raise ConnectionFailed(
@@ -258,10 +259,3 @@ def _connect_polling(sock: socket.socket, addr: Any, watch: _Watch) -> None:
     if code:
         raise OSError(code, os.strerror(code))
     sock.setblocking(True)
-
-
-def _mysql_message(exc: BaseException) -> str:
-    args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
-    if len(args) >= 2:
-        return f"({args[0]}) {args[1]}"
-    return str(exc) or type(exc).__name__

@@ -20,6 +20,7 @@ from dumper.backup import fileformat
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.fileformat import FILE_SQL_MODE, comment
 from dumper.backup.interrupt import interrupt_on_cancel
+from dumper.backup.session import server_error_text
 from dumper.backup.sink import DEFAULT_LEVEL, HEX_LEVEL, Sink, atomic_file
 from dumper.backup.values import (
     INTEGER_TYPES,
@@ -286,9 +287,8 @@ class _Dumper:
         except pymysql.MySQLError as exc:
             if self.cancel is not None and self.cancel.is_set():
                 raise Cancelled("dump cancelled") from exc  # interrupted by the cancel's KILL
-            args: tuple[Any, ...] = tuple(exc.args)
-            errno = args[0] if args and isinstance(args[0], int) else None
-            msg = f"({args[0]}) {args[1]}" if len(args) >= 2 else (str(exc) or type(exc).__name__)
+            errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+            msg = server_error_text(exc)
             if errno in _CONNECTION_ERRNOS or isinstance(exc, pymysql.err.InterfaceError):
                 raise ConnectionFailed(
                     f"lost connection to the server while {what}: {msg}"

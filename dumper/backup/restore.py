@@ -21,6 +21,7 @@ from typing import IO, Any, Protocol
 from dumper.backup import dsn
 from dumper.backup.fileformat import parse_end, producer_of
 from dumper.backup.interrupt import interrupt_on_cancel
+from dumper.backup.session import server_error_text
 from dumper.backup.sqlsplit import Statement, StatementSplitter
 from dumper.errors import BackupCorrupt, Cancelled, RestoreFailed
 from dumper.log import get_logger
@@ -268,13 +269,6 @@ def _preview(sql: bytes) -> str:
     return text[:PREVIEW_CHARS] + ("..." if cut else "")
 
 
-def _server_error(exc: BaseException) -> str:
-    args: tuple[Any, ...] = getattr(exc, "args", ())
-    if len(args) >= 2:
-        return f"({args[0]}) {args[1]}"
-    return str(exc) or type(exc).__name__
-
-
 @dataclass
 class _Piece:
     statements: list[Statement]
@@ -383,7 +377,7 @@ class _Executor:
                 self.executed += min(done, len(batch))
                 raise RestoreFailed(
                     f"statement {number} (line {stmt.line}): {_preview(stmt.sql)}: "
-                    f"{_server_error(exc)}"
+                    f"{server_error_text(exc)}"
                 ) from exc
         self.executed += len(batch)
 
