@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import ipaddress
-import os
-import shutil
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,7 +15,6 @@ from typing import Any
 
 from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.sink import make_dir
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
@@ -28,10 +25,11 @@ from dumper.errors import (
     InvalidInput,
     NotFound,
 )
+from dumper.folder import BackupFolder
 from dumper.jobs import Engine, JobKind, JobRunner
 from dumper.log import get_logger
 from dumper.scheduler import Scheduler, next_run_at
-from dumper.store import RUNNING, SUCCESS, Backup, Restore, Store, Target, resolve_file
+from dumper.store import RUNNING, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
 from dumper.views import (
     BackupProgressView,
@@ -79,6 +77,7 @@ class App:
         self.store = store
         self.targets = targets
         self.runner = runner
+        self.folder = runner.folder
         self.scheduler = scheduler
         self.clock = clock
         self._connect = connect_fn
@@ -99,21 +98,15 @@ class App:
             connect_timeout=config.db_connect_timeout,
             read_timeout=config.db_read_timeout,
         )
-        runner = JobRunner(
-            store,
-            targets,
-            clock,
-            config.backup_dir,
-            config.max_parallel_jobs,
-            engine=engine,
-            file_mode=config.file_mode,
-            dir_mode=config.dir_mode,
+        folder = BackupFolder(
+            config.backup_dir, file_mode=config.file_mode, dir_mode=config.dir_mode
         )
+        runner = JobRunner(store, targets, clock, folder, config.max_parallel_jobs, engine=engine)
         return cls(config, store, targets, runner, Scheduler(clock, store, runner), clock)
 
     def start(self) -> None:
         """Crash recovery, then the scheduler thread. Call once, in the serving process."""
-        make_dir(self.config.backup_dir, self.config.dir_mode)
+        self.folder.ensure()
         recovery = self.runner.recover()
         if recovery.failed_backups or recovery.failed_restores:
             log.warning(
@@ -184,9 +177,7 @@ class App:
                     "delete them too (with_backups=true) or keep the target"
                 )
             for backup in backups:
-                path = resolve_file(self.config.backup_dir, backup.file_path)
-                if path is not None:
-                    path.unlink(missing_ok=True)
+                self.folder.remove(backup.file_path)
             self.store.delete_target(target_id)
         log.info("target %s deleted with %d backup(s)", target.name, len(backups))
 
@@ -233,7 +224,7 @@ class App:
     def backup_file(self, backup_id: int) -> Path:
         """The backup's file, for download; NotFound when the row or the file is gone."""
         backup = self._require_backup(backup_id)
-        path = resolve_file(self.config.backup_dir, backup.file_path)
+        path = self.folder.file(backup.file_path)
         if backup.status != SUCCESS or path is None or not path.is_file():
             raise NotFound(f"backup {backup_id} has no file")
         return path
@@ -246,9 +237,7 @@ class App:
         job = self.runner.job_for_target(backup.target_id)
         if job is not None and job.kind == "restore" and job.backup_id == backup_id:
             raise Conflict(f"backup {backup_id} is being restored")
-        path = resolve_file(self.config.backup_dir, backup.file_path)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        self.folder.remove(backup.file_path)
         self.store.delete_backup(backup_id)
         log.info("backup %d deleted (%s)", backup_id, backup.file_path)
 
@@ -340,7 +329,7 @@ class App:
         reasons: list[str] = []
         if not self.store.ping():
             reasons.append("the SQLite database does not answer")
-        if not _writable(self.config.backup_dir):
+        if not self.folder.writable():
             reasons.append(f"BACKUP_DIR {self.config.backup_dir} is not writable")
         if not self._scheduler_alive():
             reasons.append("the scheduler is not running")
@@ -392,15 +381,8 @@ class App:
         return self._thread is not None and self._thread.is_alive()
 
     def _disk(self) -> DiskView:
-        backups = 0
-        try:
-            for entry in os.scandir(self.config.backup_dir):
-                if entry.is_file(follow_symlinks=False):
-                    backups += entry.stat().st_size
-            usage = shutil.disk_usage(self.config.backup_dir)
-        except OSError:
-            return DiskView(0, 0, 0, backups)
-        return DiskView(usage.total, usage.used, usage.free, backups)
+        u = self.folder.usage()
+        return DiskView(u.total_bytes, u.used_bytes, u.free_bytes, u.backups_bytes)
 
     def _require_backup(self, backup_id: int) -> Backup:
         backup = self.store.get_backup(backup_id)
@@ -443,7 +425,7 @@ class App:
             view = progress_view(job) if job else BackupProgressView(0, 0, None, 0, 0)
             progress = view if isinstance(view, BackupProgressView) else None
             size = progress.bytes_written if progress else 0
-        path = resolve_file(self.config.backup_dir, b.file_path)
+        path = self.folder.file(b.file_path)
         return BackupView(
             id=b.id,
             target_id=b.target_id,
@@ -491,11 +473,6 @@ def _not_cancellable(kind: str, job_id: int, status: str) -> Conflict:
 
 def _stamp(when: datetime) -> float:
     return when.timestamp()
-
-
-def _writable(folder: Path) -> bool:
-    # access() also reports a read-only mount, and leaves no probe file for unknown_files to see
-    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
 def _open_access(config: Config) -> bool:

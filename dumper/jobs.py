@@ -14,12 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.sink import make_dir
 from dumper.clock import Clock
 from dumper.errors import (
     BackupCorrupt,
@@ -31,9 +30,10 @@ from dumper.errors import (
     InvalidInput,
     NotFound,
 )
+from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
 from dumper.rotation import rotate
-from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target, resolve_file
+from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
 
 log = get_logger("jobs")
@@ -46,7 +46,6 @@ USER_CANCEL = "cancelled by the user"
 SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
 # restore.py's Cancelled message carries the exact count; progress reports lag by a chunk
 _STATEMENTS_RUN = re.compile(r"after (\d+) statements?")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,6 @@ class Job:
 
 
 @dataclass(frozen=True)
-class UnknownFile:
-    name: str
-    size_bytes: int
-    modified_at: datetime
-
-
-@dataclass(frozen=True)
 class Recovery:
     """What `recover()` found after a restart."""
 
@@ -112,12 +104,6 @@ class Recovery:
 def database_key(target: Target) -> DatabaseKey:
     """What two targets share when they name the same database on the same server."""
     return (target.host.lower(), target.port, target.dbname)
-
-
-def safe_name(name: str) -> str:
-    """A target name made safe for a file name (letters, digits, . _ -)."""
-    cleaned = _UNSAFE.sub("_", name).strip("._-")
-    return cleaned[:64] or "target"
 
 
 def _statements_run(exc: Cancelled, job: Job) -> int:
@@ -151,23 +137,19 @@ class JobRunner:
         store: Store,
         targets: TargetService,
         clock: Clock,
-        backup_dir: Path,
+        folder: BackupFolder,
         max_parallel: int,
         *,
         engine: Engine | None = None,
         count_tables: Callable[[ConnParams], int] = count_base_tables,
-        file_mode: int = 0o600,
-        dir_mode: int = 0o700,
     ) -> None:
         self.store = store
         self.targets = targets
         self.clock = clock
-        self.backup_dir = backup_dir
+        self.folder = folder
         self.max_parallel = max_parallel
         self._engine = engine
         self._count_tables = count_tables
-        self.file_mode = file_mode  # of new backup files, from their .part on
-        self.dir_mode = dir_mode  # of backup_dir when a job has to create it
         self._lock = threading.Lock()
         self._by_target: dict[int, Job] = {}
         self._by_database: dict[DatabaseKey, Job] = {}
@@ -198,8 +180,11 @@ class JobRunner:
         with self._lock:
             self._check_free(target.id, target.name, database_key(target))
             now = self.clock.now()
-            ext = ".sql.gz" if target.auto_compress else ".sql"
-            file_name = self._free_name(f"{safe_name(target.name)}_{now:%Y-%m-%d_%H-%M-%S}", ext)
+            taken = {j.file_name for j in self._by_target.values() if j.file_name}
+            taken |= self.store.known_file_paths()
+            file_name = self.folder.new_name(
+                target.name, now, compress=target.auto_compress, taken=taken
+            )
             row = self.store.insert_backup(target.id, now, file_name, trigger)
             if params is None:
                 return self._record_unreadable_password(row, target)
@@ -221,7 +206,7 @@ class JobRunner:
                 f"backup {backup.id} is {backup.status}; only a successful backup can be restored",
                 fields={"backup": f"status is {backup.status}"},
             )
-        path = resolve_file(self.backup_dir, backup.file_path)
+        path = self.folder.file(backup.file_path)
         if path is None or not path.is_file():
             raise NotFound(f"the file of backup {backup.id} is gone")
         params = self._params(target)
@@ -284,22 +269,6 @@ class JobRunner:
             del self._by_target[job.target_id]
         if job.database is not None and self._by_database.get(job.database) is job:
             del self._by_database[job.database]
-
-    def _free_name(self, stem: str, ext: str) -> str:
-        taken = {j.file_name for j in self._by_target.values() if j.file_name}
-        known = self.store.known_file_paths()
-        n = 1
-        while True:
-            name = f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}"
-            path = self.backup_dir / name
-            if (
-                name not in taken
-                and name not in known
-                and not path.exists()
-                and not path.with_name(name + ".part").exists()
-            ):
-                return name
-            n += 1
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -400,7 +369,7 @@ class JobRunner:
 
     def _run_backup(self, job: Job) -> None:
         assert job.file_name is not None
-        path = self.backup_dir / job.file_name
+        path = self.folder.path / job.file_name
         began = time.monotonic()
         result: Any = None
         notes = ""
@@ -411,7 +380,7 @@ class JobRunner:
             assert job.params is not None
             # the cancel also ends a connection attempt (a port that never answers)
             params = dataclasses.replace(job.params, cancel=job.cancel)
-            make_dir(self.backup_dir, self.dir_mode)
+            self.folder.ensure()
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith(".gz")
             result = self.engine.dump(
@@ -420,7 +389,7 @@ class JobRunner:
                 compress=compress,
                 progress=job.report,
                 cancel=job.cancel,
-                mode=self.file_mode,
+                mode=self.folder.file_mode,
             )
             self._check_dump(params, path, result, job.cancel)
             if job.cancel.is_set():
@@ -438,8 +407,7 @@ class JobRunner:
         duration = round(time.monotonic() - began, 3)
         if notes:
             # nothing that looks like a backup may stay behind a failed job
-            for leftover in (path, path.with_name(path.name + ".part")):
-                leftover.unlink(missing_ok=True)
+            self.folder.remove(job.file_name)
             self.store.finish_backup(
                 job.id,
                 status=FAILED,
@@ -496,7 +464,7 @@ class JobRunner:
         if target is None:
             return
         try:
-            deleted = rotate(target, self.store, self.clock, self.backup_dir)
+            deleted = rotate(target, self.store, self.clock, self.folder)
         except Exception:
             log.exception("rotation of target %s failed", target.name)
             self.store.append_backup_notes(job.id, "rotation failed (see the log)")
@@ -573,19 +541,7 @@ class JobRunner:
     def recover(self) -> Recovery:
         """At start: fail rows a dead process left running and remove their .part files."""
         backups, restores = self.store.fail_running(INTERRUPTED, self.clock.now())
-        removed: list[str] = []
-        for backup in backups:
-            path = resolve_file(self.backup_dir, backup.file_path)
-            if path is None:
-                continue
-            part = path.with_name(path.name + ".part")
-            try:
-                part.unlink()
-                removed.append(part.name)
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                log.warning("cannot remove %s: %s", part, exc)
+        removed = [n for n in (self.folder.remove_part(b.file_path) for b in backups) if n]
         for backup in backups:
             log.warning("backup %d was interrupted by a restart; marked failed", backup.id)
         for restore in restores:
@@ -598,32 +554,12 @@ class JobRunner:
         return Recovery([b.id for b in backups], [r.id for r in restores], removed)
 
     def unknown_files(self) -> list[UnknownFile]:
-        """Files in BACKUP_DIR that no backup row knows (reported, never deleted)."""
-        try:
-            entries = list(self.backup_dir.iterdir())
-        except OSError:
-            return []
-        known = {Path(p).name for p in self.store.known_file_paths()}
+        """Files in BACKUP_DIR that no backup row knows and no job writes (never deleted)."""
         with self._lock:
-            busy = {f"{j.file_name}.part" for j in self._by_target.values() if j.file_name}
-        found: list[UnknownFile] = []
-        for entry in sorted(entries):
-            if entry.name in known or entry.name in busy:
-                continue
-            try:
-                st = entry.stat()
-            except OSError:
-                continue
-            if not entry.is_file():
-                continue
-            found.append(
-                UnknownFile(
-                    entry.name,
-                    st.st_size,
-                    datetime.fromtimestamp(st.st_mtime, tz=self.clock.now().tzinfo),
-                )
-            )
-        return found
+            writing = [j.file_name for j in self._by_target.values() if j.file_name]
+        return self.folder.unknown_files(
+            self.store.known_file_paths(), writing, self.clock.now().tzinfo or UTC
+        )
 
     def shutdown(self, timeout: float = 30) -> None:
         """Refuse new jobs, give running ones `timeout` seconds, then cancel and fail the rest."""
@@ -651,7 +587,7 @@ class JobRunner:
             job.cut_off = True
             self._fail_row(job, SHUTDOWN)
             if job.file_name:  # a half-written file must not outlive the process
-                (self.backup_dir / f"{job.file_name}.part").unlink(missing_ok=True)
+                self.folder.remove_part(job.file_name)
             with self._lock:
                 self._release(job)
             job.done.set()

@@ -6,16 +6,16 @@ Never the newest successful backup, never a running one, never after a failed ba
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from dumper.clock import Clock
+from dumper.folder import BackupFolder
 from dumper.log import get_logger
-from dumper.store import RUNNING, SUCCESS, Store, Target, resolve_file
+from dumper.store import RUNNING, SUCCESS, Store, Target
 
 log = get_logger("rotation")
 
 
-def rotate(target: Target, store: Store, clock: Clock, backup_dir: Path) -> list[str]:
+def rotate(target: Target, store: Store, clock: Clock, folder: BackupFolder) -> list[str]:
     """Delete expired backups (file and row) of `target`; return what was deleted, by name."""
     if target.retention_days <= 0:
         return []
@@ -30,7 +30,7 @@ def rotate(target: Target, store: Store, clock: Clock, backup_dir: Path) -> list
     for backup in backups:
         if backup.id == newest_good or backup.status == RUNNING or backup.started_at >= cutoff:
             continue
-        path = resolve_file(backup_dir, backup.file_path)
+        path = folder.file(backup.file_path)
         label = path.name if path is not None else f"backup {backup.id}"
         if path is not None:
             try:

@@ -601,15 +601,3 @@ def _restore(r: sqlite3.Row) -> Restore:
         duration_seconds=r["duration_seconds"],
         notes=r["notes"] or "",
     )
-
-
-def resolve_file(backup_dir: Path, file_path: str | None) -> Path | None:
-    """The file of a backup row: a plain name inside BACKUP_DIR (absolute for seed rows)."""
-    if not file_path:
-        return None
-    path = Path(file_path)
-    if path.is_absolute():
-        return path
-    if len(path.parts) != 1 or path.name in (".", ".."):
-        return None  # rows only ever hold a bare name; anything else is not ours to touch
-    return backup_dir / path

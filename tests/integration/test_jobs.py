@@ -22,7 +22,8 @@ from dumper.backup.restore import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
 from dumper.errors import Conflict, DecryptionError, DumpFailed, InvalidInput
-from dumper.jobs import Engine, JobRunner, safe_name
+from dumper.folder import BackupFolder, safe_name
+from dumper.jobs import Engine, JobRunner
 from dumper.store import Store
 from dumper.targets import TargetService
 from tests.conftest import PrivateServer
@@ -58,7 +59,12 @@ class Harness:
         self.cipher = Cipher(b"k" * 32)
         self.targets = TargetService(self.store, self.cipher, clock)
         self.runner = JobRunner(
-            self.store, self.targets, clock, self.backup_dir, max_parallel, engine=engine
+            self.store,
+            self.targets,
+            clock,
+            BackupFolder(self.backup_dir),
+            max_parallel,
+            engine=engine,
         )
 
     def add_target(self, params: ConnParams, name: str, **kw: Any) -> int:

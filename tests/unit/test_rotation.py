@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dumper.clock import FakeClock
+from dumper.folder import BackupFolder
 from dumper.rotation import rotate
 from dumper.store import Store, Target, TargetFields
 
@@ -64,7 +65,7 @@ def test_deletes_backups_older_than_retention_with_their_files(
     keep = backup(store, backup_dir, t, 6, "success")
     new = backup(store, backup_dir, t, 0, "success")
     old_name = store.get_backup(old).file_path  # type: ignore[union-attr]
-    deleted = rotate(t, store, FakeClock(NOW), backup_dir)
+    deleted = rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir))
     assert ids(store, t) == {keep, new}
     assert not (backup_dir / str(old_name)).exists()
     assert len(deleted) == 2
@@ -80,7 +81,7 @@ def test_deletes_backups_older_than_retention_with_their_files(
 def test_zero_retention_keeps_everything(store: Store, backup_dir: Path) -> None:
     t = target(store, 0)
     all_ids = {backup(store, backup_dir, t, d, "success") for d in (400, 30, 0)}
-    assert rotate(t, store, FakeClock(NOW), backup_dir) == []
+    assert rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir)) == []
     assert ids(store, t) == all_ids
 
 
@@ -89,7 +90,7 @@ def test_never_deletes_the_newest_successful_backup(store: Store, backup_dir: Pa
     only_good = backup(store, backup_dir, t, 30, "success")
     older = backup(store, backup_dir, t, 40, "success")
     # the clock moved on far past retention; the newest good one still stays
-    rotate(t, store, FakeClock(NOW + timedelta(days=365)), backup_dir)
+    rotate(t, store, FakeClock(NOW + timedelta(days=365)), BackupFolder(backup_dir))
     assert ids(store, t) == {only_good}
     assert older not in ids(store, t)
 
@@ -99,7 +100,7 @@ def test_no_rotation_when_the_latest_backup_failed(store: Store, backup_dir: Pat
     b_old = backup(store, backup_dir, t, 30, "success")
     b_older = backup(store, backup_dir, t, 31, "success")
     b_failed = backup(store, backup_dir, t, 0, "failed", file=False)
-    assert rotate(t, store, FakeClock(NOW), backup_dir) == []
+    assert rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir)) == []
     assert ids(store, t) == {b_old, b_older, b_failed}
 
 
@@ -107,7 +108,7 @@ def test_never_deletes_a_running_backup(store: Store, backup_dir: Path) -> None:
     t = target(store, 1)
     running = backup(store, backup_dir, t, 5, "running")
     good = backup(store, backup_dir, t, 0, "success")
-    rotate(t, store, FakeClock(NOW), backup_dir)
+    rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir))
     assert ids(store, t) == {running, good}
 
 
@@ -116,7 +117,7 @@ def test_missing_file_does_not_stop_rotation(store: Store, backup_dir: Path) -> 
     gone = backup(store, backup_dir, t, 10, "success", file=False)
     there = backup(store, backup_dir, t, 9, "success")
     new = backup(store, backup_dir, t, 0, "success")
-    deleted = rotate(t, store, FakeClock(NOW), backup_dir)
+    deleted = rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir))
     assert ids(store, t) == {new}
     assert len(deleted) == 2
     assert gone not in ids(store, t) and there not in ids(store, t)
@@ -128,7 +129,7 @@ def test_only_the_given_target_is_rotated(store: Store, backup_dir: Path) -> Non
     a_old = backup(store, backup_dir, a, 10, "success")
     b_old = backup(store, backup_dir, b, 10, "success")
     b_new = backup(store, backup_dir, b, 0, "success")
-    rotate(a, store, FakeClock(NOW), backup_dir)
+    rotate(a, store, FakeClock(NOW), BackupFolder(backup_dir))
     assert a_old not in ids(store, a)
     assert ids(store, b) == {b_old, b_new}
 
@@ -141,5 +142,5 @@ def test_a_file_that_cannot_be_deleted_keeps_its_row(store: Store, backup_dir: P
     (backup_dir / name).unlink()
     (backup_dir / name).mkdir()
     backup(store, backup_dir, t, 0, "success")
-    assert rotate(t, store, FakeClock(NOW), backup_dir) == []
+    assert rotate(t, store, FakeClock(NOW), BackupFolder(backup_dir)) == []
     assert stuck in ids(store, t)
