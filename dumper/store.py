@@ -19,69 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from dumper.errors import Conflict, NotFound
+from dumper.migrations import MIGRATIONS
 
-# Migration 1 is the seed's schema (IF NOT EXISTS: a seed database without the migrations
-# table adopts it unchanged). Never edit a released migration; append a new one.
-MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (
-        1,
-        """
-        CREATE TABLE IF NOT EXISTS targets (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL UNIQUE,
-            host TEXT NOT NULL,
-            port INTEGER NOT NULL DEFAULT 3306,
-            dbname TEXT NOT NULL,
-            user TEXT NOT NULL,
-            password_enc BLOB,
-            comment TEXT NOT NULL DEFAULT '',
-            schedule_time TEXT,
-            retention_days INTEGER NOT NULL DEFAULT 0,
-            auto_compress INTEGER NOT NULL DEFAULT 1,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE TABLE IF NOT EXISTS backups (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            target_id INTEGER NOT NULL REFERENCES targets(id),
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            size_bytes INTEGER,
-            status TEXT NOT NULL,
-            file_path TEXT,
-            notes TEXT NOT NULL DEFAULT ''
-        );
-        """,
-    ),
-    (
-        2,
-        """
-        ALTER TABLE backups ADD COLUMN sha256 TEXT;
-        ALTER TABLE backups ADD COLUMN tables_count INTEGER;
-        ALTER TABLE backups ADD COLUMN rows_count INTEGER;
-        ALTER TABLE backups ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual';
-        ALTER TABLE backups ADD COLUMN duration_seconds REAL;
-        CREATE INDEX IF NOT EXISTS backups_by_target ON backups(target_id, started_at);
-        CREATE INDEX IF NOT EXISTS backups_by_status ON backups(status);
-        CREATE TABLE restores (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            backup_id INTEGER NOT NULL,
-            target_id INTEGER NOT NULL REFERENCES targets(id),
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL,
-            statements INTEGER,
-            duration_seconds REAL,
-            notes TEXT NOT NULL DEFAULT ''
-        );
-        CREATE INDEX restores_by_status ON restores(status);
-        CREATE TABLE schedule_state (
-            target_id INTEGER PRIMARY KEY REFERENCES targets(id),
-            last_slot TEXT NOT NULL
-        );
-        """,
-    ),
-)
 LATEST_VERSION = MIGRATIONS[-1][0]
 # the database file and the files sqlite keeps beside it; all hold the stored targets
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
