@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dumper import __version__
 from dumper.backup.dsn import ConnParams, connect
@@ -36,7 +36,6 @@ from dumper.views import (
     BackupView,
     ConfigView,
     ConnectionReport,
-    DiskView,
     JobRef,
     JobsSummary,
     JobView,
@@ -47,11 +46,11 @@ from dumper.views import (
     SettingsView,
     TargetMetrics,
     TargetView,
-    UnknownFileView,
     progress_view,
 )
 
 log = get_logger("app")
+_Run = TypeVar("_Run", BackupView, RestoreView)
 
 PROBE_READ_TIMEOUT = 10.0  # the probe's queries are quick; connecting takes DB_CONNECT_TIMEOUT
 
@@ -269,34 +268,30 @@ class App:
             for j in self.runner.jobs()
         ]
 
-    def cancel_job(self, kind: str, job_id: int) -> None:
-        """Ask a running job to stop (not in the REST contract yet); NotFound if none runs."""
-        if kind not in ("backup", "restore"):
-            raise InvalidInput("kind must be backup or restore", fields={"kind": "invalid"})
-        job_kind: JobKind = "backup" if kind == "backup" else "restore"
-        if not self.runner.cancel(job_kind, job_id):
-            raise NotFound(f"no running {kind} {job_id}")
-
     def cancel_backup(self, backup_id: int) -> BackupView:
         """Ask a running or queued backup to stop; it ends failed, with no file.
 
         NotFound for an unknown id, Conflict when it has already finished.
         """
-        backup = self._require_backup(backup_id)
-        if backup.status == RUNNING and self.runner.cancel("backup", backup_id):
-            return self.get_backup(backup_id)
-        # read again: it may have finished meanwhile
-        raise _not_cancellable("backup", backup_id, self.get_backup(backup_id).status)
+        return self._cancel("backup", backup_id, self.get_backup)
 
     def cancel_restore(self, restore_id: int) -> RestoreView:
         """Ask a running or queued restore to stop between two statements.
 
         NotFound for an unknown id, Conflict when it has already finished.
         """
-        restore = self.get_restore(restore_id)
-        if restore.status == RUNNING and self.runner.cancel("restore", restore_id):
-            return self.get_restore(restore_id)
-        raise _not_cancellable("restore", restore_id, self.get_restore(restore_id).status)
+        return self._cancel("restore", restore_id, self.get_restore)
+
+    def _cancel(self, kind: JobKind, job_id: int, get: Callable[[int], _Run]) -> _Run:
+        if get(job_id).status == RUNNING and self.runner.cancel(kind, job_id):
+            return get(job_id)
+        # read again: it may have finished meanwhile
+        status = get(job_id).status
+        if status == RUNNING:  # a row of another process (`dumper backup` on the same state)
+            raise Conflict(
+                f"{kind} {job_id} is not run by this service: it cannot be cancelled here"
+            )
+        raise Conflict(f"{kind} {job_id} already ended ({status}): nothing to cancel")
 
     # -- system -----------------------------------------------------------------------------
 
@@ -315,13 +310,10 @@ class App:
             ),
             auth_enabled=c.auth_enabled,
             open_access=_open_access(c),
-            disk=self._disk(),
+            disk=self.folder.usage(),
             scheduler=SchedulerView(self._scheduler_alive(), self.scheduler.last_tick_at),
             jobs=JobsSummary(self.runner.running_count, c.max_parallel_jobs),
-            unknown_files=[
-                UnknownFileView(f.name, f.size_bytes, f.modified_at)
-                for f in self.runner.unknown_files()
-            ],
+            unknown_files=self.runner.unknown_files(),
         )
 
     def readiness(self) -> list[str]:
@@ -358,7 +350,7 @@ class App:
                     backups_failed=sum(1 for b in backups if b.status == "failed"),
                 )
             )
-        disk = self._disk()
+        disk = self.folder.usage()
         running = self.runner.running_count
         tick = self.scheduler.last_tick_at
         return MetricsView(
@@ -379,10 +371,6 @@ class App:
 
     def _scheduler_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-    def _disk(self) -> DiskView:
-        u = self.folder.usage()
-        return DiskView(u.total_bytes, u.used_bytes, u.free_bytes, u.backups_bytes)
 
     def _require_backup(self, backup_id: int) -> Backup:
         backup = self.store.get_backup(backup_id)
@@ -463,12 +451,6 @@ class App:
             notes=r.notes,
             progress=progress,
         )
-
-
-def _not_cancellable(kind: str, job_id: int, status: str) -> Conflict:
-    if status == RUNNING:  # a row of another process (`dumper backup` on the same state)
-        return Conflict(f"{kind} {job_id} is not run by this service: it cannot be cancelled here")
-    return Conflict(f"{kind} {job_id} already ended ({status}): nothing to cancel")
 
 
 def _stamp(when: datetime) -> float:

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any, BinaryIO, NoReturn, TextIO
 
 from dumper import __version__
-from dumper.errors import Cancelled, DumperError, InvalidInput
+from dumper.errors import Cancelled, Conflict, DumperError, InvalidInput
 from dumper.log import scrub
 
 EXIT_OK = 0
@@ -255,7 +255,7 @@ def _add_verify(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
-    from dumper.backup.restore import verify_file
+    from dumper.backup.verify import verify_file
 
     result = verify_file(args.file)
     kind = "gzip" if result.compressed else "plain"
@@ -322,7 +322,8 @@ def _cmd_backup(args: argparse.Namespace, ctx: Context) -> int:
             if view.status != "running":
                 break
             if ctx.cancel.is_set():
-                app.cancel_job("backup", backup.id)
+                with contextlib.suppress(Conflict):  # it may have ended meanwhile
+                    app.cancel_backup(backup.id)
             p = view.progress
             if p is not None:
                 table = f" {p.table}" if p.table else ""

@@ -29,7 +29,7 @@ class UnknownFile:
 
 
 @dataclass(frozen=True)
-class Usage:
+class DiskUsage:
     total_bytes: int
     used_bytes: int
     free_bytes: int
@@ -130,7 +130,7 @@ class BackupFolder:
                 found.append(UnknownFile(entry.name, st.st_size, modified))
         return found
 
-    def usage(self) -> Usage:
+    def usage(self) -> DiskUsage:
         backups = 0
         try:
             for entry in os.scandir(self.path):
@@ -138,8 +138,8 @@ class BackupFolder:
                     backups += entry.stat().st_size
             disk = shutil.disk_usage(self.path)
         except OSError:
-            return Usage(0, 0, 0, backups)
-        return Usage(disk.total, disk.used, disk.free, backups)
+            return DiskUsage(0, 0, 0, backups)
+        return DiskUsage(disk.total, disk.used, disk.free, backups)
 
     def writable(self) -> bool:
         # access() also reports a read-only mount, and leaves no probe file for unknown_files

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
 from dumper.store import Status, Trigger
 
@@ -136,14 +137,6 @@ class ConfigView:
 
 
 @dataclass(frozen=True)
-class DiskView:
-    total_bytes: int
-    used_bytes: int
-    free_bytes: int
-    backups_bytes: int
-
-
-@dataclass(frozen=True)
 class SchedulerView:
     running: bool
     last_tick_at: datetime | None
@@ -156,22 +149,15 @@ class JobsSummary:
 
 
 @dataclass(frozen=True)
-class UnknownFileView:
-    name: str
-    size_bytes: int
-    modified_at: datetime
-
-
-@dataclass(frozen=True)
 class SettingsView:
     version: str
     config: ConfigView
     auth_enabled: bool
     open_access: bool  # no auth and bound beyond loopback: anyone who reaches it may use it
-    disk: DiskView
+    disk: DiskUsage
     scheduler: SchedulerView
     jobs: JobsSummary
-    unknown_files: list[UnknownFileView]
+    unknown_files: list[UnknownFile]
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ def test_cancel_through_the_facade(make_app: Callable[..., App], scratch_db: Con
     t = app.create_target(target_data(scratch_db))
     b = app.start_backup(t.id)
     assert inside.wait(10)
-    app.cancel_job("backup", b.id)
+    app.cancel_backup(b.id)
     hold.set()
     got = app.wait_backup(b.id, 30)
     assert got.status == "failed" and "cancel" in got.notes and not got.file_exists

@@ -333,11 +333,11 @@ def test_start_backup_checks_target_and_trigger(app: App) -> None:
     assert app.list_backups(t.id) == []
 
 
-def test_cancel_job_of_nothing_is_not_found(app: App) -> None:
+def test_cancel_of_nothing_is_not_found(app: App) -> None:
     with pytest.raises(NotFound):
-        app.cancel_job("backup", 1)
-    with pytest.raises(InvalidInput):
-        app.cancel_job("other", 1)
+        app.cancel_backup(1)
+    with pytest.raises(NotFound):
+        app.cancel_restore(1)
 
 
 def test_target_service_is_shared_with_the_runner(app: App) -> None:

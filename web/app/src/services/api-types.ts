@@ -46,7 +46,7 @@ export interface ConnectionReport {
   message: string
 }
 
-export interface Disk {
+export interface DiskUsage {
   total_bytes: number
   used_bytes: number
   free_bytes: number
@@ -126,7 +126,7 @@ export interface Settings {
   config: Config
   auth_enabled: boolean
   open_access: boolean
-  disk: Disk
+  disk: DiskUsage
   scheduler: Scheduler
   jobs: JobsSummary
   unknown_files: UnknownFile[]
