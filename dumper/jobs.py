@@ -59,7 +59,8 @@ class Engine:
     @classmethod
     def default(cls) -> Engine:
         from dumper.backup.dump import dump_database
-        from dumper.backup.restore import restore_file, verify_file
+        from dumper.backup.restore import restore_file
+        from dumper.backup.verify import verify_file
 
         return cls(dump=dump_database, restore=restore_file, verify=verify_file)
 

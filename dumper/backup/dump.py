@@ -19,9 +19,10 @@ from typing import Any, BinaryIO
 from dumper.backup import fileformat
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.fileformat import FILE_SQL_MODE, comment
+from dumper.backup.gzipio import DEFAULT_LEVEL, HEX_LEVEL, Sink
 from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.session import server_error_text
-from dumper.backup.sink import DEFAULT_LEVEL, HEX_LEVEL, Sink, atomic_file
+from dumper.backup.sink import atomic_file
 from dumper.backup.values import (
     INTEGER_TYPES,
     KEYSET_TYPES,

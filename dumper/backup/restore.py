@@ -1,4 +1,4 @@
-"""Verify a dump file end to end, then restore it statement by statement into one database.
+"""Restore a dump file statement by statement into one database, once verify.py passed it.
 
 A producer thread decompresses and splits while the connection executes in file order;
 statements travel as raw bytes and are never decoded.
@@ -6,39 +6,31 @@ statements travel as raw bytes and are never decoded.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import queue
 import re
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from dumper.backup import dsn
-from dumper.backup.fileformat import parse_end, producer_of
+from dumper.backup.gzipio import sql_pieces
 from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.session import server_error_text
 from dumper.backup.sqlsplit import Statement, StatementSplitter
-from dumper.errors import BackupCorrupt, Cancelled, RestoreFailed
+from dumper.backup.verify import verify_file
+from dumper.errors import Cancelled, RestoreFailed
 from dumper.log import get_logger
 
 log = get_logger("restore")
 
-READ_SIZE = 1 << 18  # bytes read from the file at a time
-PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
-TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
-TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
-_VERIFY_CANCELLED = "cancelled while the file was being checked"
-PARALLEL_VERIFY_MIN = 16 << 20  # gzip files this big are checked in two halves at once
 QUEUE_ITEMS = 8  # pieces of split statements the producer may run ahead
 BATCH_BYTES = 1 << 20  # small INSERTs are sent together up to this size...
 BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
 PREVIEW_CHARS = 200
-_GZIP_MAGIC = b"\x1f\x8b"
 _ER_EMPTY_QUERY = 1065
 
 # A restore goes into the database it names: statements that would leave, create or drop a
@@ -48,16 +40,6 @@ _FOREIGN_DB = re.compile(
 )
 # Statements that give exactly one result each, so a failure inside a batch can be located.
 _BATCHABLE = re.compile(rb"(?:INSERT|REPLACE)\s", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    compressed: bool
-    size_bytes: int  # file size
-    sql_bytes: int  # uncompressed size
-    completed_at: str | None  # from the completion marker
-    table_rows: dict[str, int]  # from our manifest; {} for mariadb-dump/mysqldump files
-    producer: str  # "dumper" | "mariadb-dump" | "mysqldump"
 
 
 @dataclass
@@ -71,196 +53,6 @@ class RestoreProgress:
 class RestoreResult:
     statements: int
     sql_bytes: int
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as f:
-        return f.read(2) == _GZIP_MAGIC
-
-
-class _Reader(Protocol):
-    def read(self, n: int, /) -> bytes: ...
-
-
-def _gunzip(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
-    """Decompress a (multi-member) gzip stream in bounded pieces, checking CRC and length."""
-    d = zlib.decompressobj(wbits=31)
-    pending = b""
-    more_output = False
-    while True:
-        if d.eof:
-            if not pending:
-                pending = f.read(READ_SIZE)
-                if not pending:
-                    return  # ended exactly after a complete member
-                on_read(len(pending))
-            d = zlib.decompressobj(wbits=31)  # the next member of the same stream
-        elif not pending and not more_output:
-            pending = f.read(READ_SIZE)
-            if not pending:
-                raise BackupCorrupt("gzip data is truncated: the file ends inside compressed data")
-            on_read(len(pending))
-        try:
-            out = d.decompress(pending, PIECE_SIZE)
-        except zlib.error as exc:
-            raise BackupCorrupt(f"gzip data is corrupt: {exc}") from exc
-        more_output = len(out) >= PIECE_SIZE
-        pending = d.unused_data if d.eof else d.unconsumed_tail
-        if out:
-            yield out
-
-
-def _plain(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
-    while chunk := f.read(PIECE_SIZE):
-        on_read(len(chunk))
-        yield chunk
-
-
-def _sql_pieces(f: _Reader, compressed: bool, on_read: Callable[[int], None]) -> Iterator[bytes]:
-    return _gunzip(f, on_read) if compressed else _plain(f, on_read)
-
-
-class _Tally:
-    """What verify keeps of the SQL it reads: its size, the first bytes and the last lines."""
-
-    def __init__(self) -> None:
-        self.sql_bytes = 0
-        self.head = b""
-        self.tail: collections.deque[tuple[bytes, int]] = collections.deque()
-        self._kept = 0
-        self._newlines = 0
-
-    def add(self, piece: bytes) -> None:
-        self.sql_bytes += len(piece)
-        if len(self.head) < 4096:
-            self.head += piece[: 4096 - len(self.head)]
-        count = piece.count(b"\n")
-        self.tail.append((piece, count))
-        self._kept += len(piece)
-        self._newlines += count
-        # Keep enough of the end to hold its last two whole lines (three newlines).
-        while len(self.tail) > 1:
-            first, first_count = self.tail[0]
-            rest = self._kept - len(first)
-            enough = rest >= TAIL_KEEP and self._newlines - first_count >= 3
-            if not (enough or rest >= TAIL_MAX):
-                break
-            self.tail.popleft()
-            self._kept -= len(first)
-            self._newlines -= first_count
-
-    def tail_bytes(self) -> bytes:
-        return b"".join(piece for piece, _ in self.tail)
-
-
-class _Range:
-    """A file read from `start`, ending at `end` as if that were the end of the file."""
-
-    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
-        f.seek(start)
-        self._f = f
-        self._left = end - start
-
-    def read(self, n: int) -> bytes:
-        data = self._f.read(min(n, self._left))
-        self._left -= len(data)
-        return data
-
-
-def _tally(
-    path: Path, compressed: bool, start: int, end: int, cancel: threading.Event | None
-) -> _Tally:
-    tally = _Tally()
-    with path.open("rb") as f:
-        for piece in _sql_pieces(_Range(f, start, end), compressed, lambda n: None):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled(_VERIFY_CANCELLED)
-            tally.add(piece)
-    return tally
-
-
-def _member_start_near(path: Path, offset: int) -> int | None:
-    """An offset past `offset` where a gzip member seems to start (magic, flags, it inflates).
-
-    Only a guess: both halves are then checked in full, and a wrong guess shows as an error.
-    """
-    with path.open("rb") as f:
-        f.seek(offset)
-        window = f.read(4 << 20)
-    at = 0
-    while (at := window.find(b"\x1f\x8b\x08", at)) >= 0:
-        if len(window) - at > 18 and window[at + 3] & 0xE0 == 0:
-            try:
-                zlib.decompressobj(wbits=31).decompress(window[at : at + (64 << 10)], 4096)
-                return offset + at
-            except zlib.error:
-                pass
-        at += 1
-    return None
-
-
-def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = None) -> _Tally | None:
-    """Inflate the two halves of a multi-member gzip file on two threads (zlib frees the GIL).
-
-    Returns None when the file cannot be cut at a member boundary or a half fails: the caller
-    then reads it in one pass, which also gives the authoritative error.
-    """
-    boundary = _member_start_near(path, size // 2)
-    if boundary is None:
-        return None
-    halves: list[_Tally | None] = [None, None]
-
-    def run(index: int, start: int, end: int) -> None:
-        with contextlib.suppress(BackupCorrupt, OSError, Cancelled):
-            halves[index] = _tally(path, True, start, end, cancel)
-
-    second = threading.Thread(target=run, args=(1, boundary, size), name="verify-half")
-    second.start()
-    try:
-        run(0, 0, boundary)
-    finally:
-        second.join()
-    if cancel is not None and cancel.is_set():
-        raise Cancelled(_VERIFY_CANCELLED)
-    first, last = halves
-    if first is None or last is None:
-        return None
-    first.sql_bytes += last.sql_bytes
-    first.tail.extend(last.tail)
-    return first
-
-
-def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyResult:
-    """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
-
-    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete, and
-    Cancelled when `cancel` is set meanwhile (a big file takes a while).
-    """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        compressed = _is_gzip(path)
-        tally = None
-        if compressed and size >= PARALLEL_VERIFY_MIN:
-            tally = _tally_in_halves(path, size, cancel)
-        if tally is None:
-            tally = _tally(path, compressed, 0, size, cancel)
-    except OSError as exc:
-        raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if path.name.endswith(".gz") and not compressed:
-        raise BackupCorrupt(f"{path.name} is not gzip data")
-    if tally.sql_bytes == 0:
-        raise BackupCorrupt("the file is empty: no SQL at all")
-    producer = producer_of(tally.head)
-    completed_at, table_rows = parse_end(producer, tally.tail_bytes())
-    return VerifyResult(
-        compressed=compressed,
-        size_bytes=size,
-        sql_bytes=tally.sql_bytes,
-        completed_at=completed_at,
-        table_rows=table_rows,
-        producer=producer or "mysqldump",
-    )
 
 
 def _preview(sql: bytes) -> str:
@@ -302,7 +94,7 @@ class _Producer(threading.Thread):
         try:
             splitter = StatementSplitter()
             with self.path.open("rb") as f:
-                for piece in _sql_pieces(f, self.compressed, self._count):
+                for piece in sql_pieces(f, self.compressed, self._count):
                     statements = splitter.feed(piece)
                     if statements and not self._put(_Piece(statements, self._read)):
                         return

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.restore import verify_file
+from dumper.backup.verify import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
 from dumper.errors import Conflict, DecryptionError, DumpFailed, InvalidInput

@@ -14,7 +14,9 @@ import pytest
 
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, dump_database
-from dumper.backup.restore import restore_file, verify_file
+from dumper.backup.restore import restore_file
+from dumper.backup.sink import part_path
+from dumper.backup.verify import verify_file
 from tests.fixtures.dbcompare import (
     FIXTURES,
     SAKILA,
@@ -89,7 +91,7 @@ def test_edge_cases_round_trip_exactly_through_the_mariadb_client(
     out = tmp_path / filename
     result = dump_database(edge_db, out, options=options)
     assert result.path == out and out.exists()
-    assert not (tmp_path / (filename + ".part")).exists()
+    assert not part_path(tmp_path / filename).exists()
     assert (out.read_bytes()[:2] == b"\x1f\x8b") == filename.endswith(".gz")
 
     dst = scratch_db_factory()

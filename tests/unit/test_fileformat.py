@@ -1,4 +1,4 @@
-"""The dump's own lines: what fileformat writes, fileformat reads back (header, marker, manifest)."""
+"""The dump's own lines: what fileformat writes (header, marker, manifest), it reads back."""
 
 from __future__ import annotations
 

@@ -15,14 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dumper.backup.sink import (
-    Sink,
-    atomic_file,
-    compress_chunk,
-    gzip_member,
-    make_dir,
-    part_path,
-)
+from dumper.backup.gzipio import Sink, compress_chunk, gzip_member
+from dumper.backup.sink import atomic_file, make_dir, part_path
 
 
 @given(st.lists(st.binary(max_size=3000), max_size=40), st.integers(1, 4))

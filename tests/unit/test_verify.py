@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dumper.backup import restore
-from dumper.backup.restore import verify_file
+from dumper.backup import gzipio, verify
+from dumper.backup.verify import verify_file
 from dumper.errors import BackupCorrupt, Cancelled
 
 HEADER = (
@@ -227,14 +227,14 @@ def big_sql() -> bytes:
 @pytest.fixture
 def halves(monkeypatch):
     """Make every gzip file big enough for the two-thread check."""
-    monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
+    monkeypatch.setattr(verify, "PARALLEL_VERIFY_MIN", 0)
 
 
 def test_two_halves_check_gives_the_same_result_as_one_pass(tmp_path, monkeypatch):
     path = write(tmp_path, "m.sql.gz", members(big_sql(), 200_000))
     one_pass = verify_file(path)
-    monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
-    assert restore._tally_in_halves(path, path.stat().st_size) is not None
+    monkeypatch.setattr(verify, "PARALLEL_VERIFY_MIN", 0)
+    assert verify._tally_in_halves(path, path.stat().st_size) is not None
     assert verify_file(path) == one_pass
 
 
@@ -267,8 +267,8 @@ def test_gzip_lookalike_inside_stored_data_is_not_taken_for_a_boundary(tmp_path,
     sql = sql[:cut] + fake + sql[cut:]  # verify checks bytes, not SQL
     path = write(tmp_path, "one.sql.gz", gzip.compress(sql, compresslevel=0))
     size = path.stat().st_size
-    assert restore._member_start_near(path, size // 2) is not None  # the decoy is found...
-    assert restore._tally_in_halves(path, size) is None  # ...and rejected by the full check
+    assert gzipio.member_start_near(path, size // 2) is not None  # the decoy is found...
+    assert verify._tally_in_halves(path, size) is None  # ...and rejected by the full check
     assert verify_file(path).sql_bytes == len(sql)
 
 
@@ -290,7 +290,7 @@ class CancelAfter(threading.Event):
 @pytest.mark.parametrize("parallel", [False, True])
 def test_a_cancel_stops_the_check_part_way(tmp_path, monkeypatch, parallel):
     if parallel:
-        monkeypatch.setattr(restore, "PARALLEL_VERIFY_MIN", 0)
+        monkeypatch.setattr(verify, "PARALLEL_VERIFY_MIN", 0)
     path = write(tmp_path, "m.sql.gz", members(big_sql(), 20_000))
     assert verify_file(path, cancel=threading.Event()).table_rows == {"t": 60000}
     cancel = CancelAfter(3)

@@ -1,0 +1,154 @@
+"""Whole-file verification of a dump: gzip CRC and length to the last byte, then the completion
+marker and manifest (fileformat.py). A restore runs it before its first statement.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from dumper.backup.fileformat import parse_end, producer_of
+from dumper.backup.gzipio import is_gzip, member_start_near, sql_pieces
+from dumper.errors import BackupCorrupt, Cancelled
+
+TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
+TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
+PARALLEL_VERIFY_MIN = 16 << 20  # gzip files this big are checked in two halves at once
+_VERIFY_CANCELLED = "cancelled while the file was being checked"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    compressed: bool
+    size_bytes: int  # file size
+    sql_bytes: int  # uncompressed size
+    completed_at: str | None  # from the completion marker
+    table_rows: dict[str, int]  # from our manifest; {} for mariadb-dump/mysqldump files
+    producer: str  # "dumper" | "mariadb-dump" | "mysqldump"
+
+
+class _Tally:
+    """What verify keeps of the SQL it reads: its size, the first bytes and the last lines."""
+
+    def __init__(self) -> None:
+        self.sql_bytes = 0
+        self.head = b""
+        self.tail: collections.deque[tuple[bytes, int]] = collections.deque()
+        self._kept = 0
+        self._newlines = 0
+
+    def add(self, piece: bytes) -> None:
+        self.sql_bytes += len(piece)
+        if len(self.head) < 4096:
+            self.head += piece[: 4096 - len(self.head)]
+        count = piece.count(b"\n")
+        self.tail.append((piece, count))
+        self._kept += len(piece)
+        self._newlines += count
+        # Keep enough of the end to hold its last two whole lines (three newlines).
+        while len(self.tail) > 1:
+            first, first_count = self.tail[0]
+            rest = self._kept - len(first)
+            enough = rest >= TAIL_KEEP and self._newlines - first_count >= 3
+            if not (enough or rest >= TAIL_MAX):
+                break
+            self.tail.popleft()
+            self._kept -= len(first)
+            self._newlines -= first_count
+
+    def tail_bytes(self) -> bytes:
+        return b"".join(piece for piece, _ in self.tail)
+
+
+class _Range:
+    """A file read from `start`, ending at `end` as if that were the end of the file."""
+
+    def __init__(self, f: IO[bytes], start: int, end: int) -> None:
+        f.seek(start)
+        self._f = f
+        self._left = end - start
+
+    def read(self, n: int) -> bytes:
+        data = self._f.read(min(n, self._left))
+        self._left -= len(data)
+        return data
+
+
+def _tally(
+    path: Path, compressed: bool, start: int, end: int, cancel: threading.Event | None
+) -> _Tally:
+    tally = _Tally()
+    with path.open("rb") as f:
+        for piece in sql_pieces(_Range(f, start, end), compressed, lambda n: None):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(_VERIFY_CANCELLED)
+            tally.add(piece)
+    return tally
+
+
+def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = None) -> _Tally | None:
+    """Inflate the two halves of a multi-member gzip file on two threads (zlib frees the GIL).
+
+    Returns None when the file cannot be cut at a member boundary or a half fails: the caller
+    then reads it in one pass, which also gives the authoritative error.
+    """
+    boundary = member_start_near(path, size // 2)
+    if boundary is None:
+        return None
+    halves: list[_Tally | None] = [None, None]
+
+    def run(index: int, start: int, end: int) -> None:
+        with contextlib.suppress(BackupCorrupt, OSError, Cancelled):
+            halves[index] = _tally(path, True, start, end, cancel)
+
+    second = threading.Thread(target=run, args=(1, boundary, size), name="verify-half")
+    second.start()
+    try:
+        run(0, 0, boundary)
+    finally:
+        second.join()
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(_VERIFY_CANCELLED)
+    first, last = halves
+    if first is None or last is None:
+        return None
+    first.sql_bytes += last.sql_bytes
+    first.tail.extend(last.tail)
+    return first
+
+
+def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyResult:
+    """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
+
+    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete, and
+    Cancelled when `cancel` is set meanwhile (a big file takes a while).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        compressed = is_gzip(path)
+        tally = None
+        if compressed and size >= PARALLEL_VERIFY_MIN:
+            tally = _tally_in_halves(path, size, cancel)
+        if tally is None:
+            tally = _tally(path, compressed, 0, size, cancel)
+    except OSError as exc:
+        raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if path.name.endswith(".gz") and not compressed:
+        raise BackupCorrupt(f"{path.name} is not gzip data")
+    if tally.sql_bytes == 0:
+        raise BackupCorrupt("the file is empty: no SQL at all")
+    producer = producer_of(tally.head)
+    completed_at, table_rows = parse_end(producer, tally.tail_bytes())
+    return VerifyResult(
+        compressed=compressed,
+        size_bytes=size,
+        sql_bytes=tally.sql_bytes,
+        completed_at=completed_at,
+        table_rows=table_rows,
+        producer=producer or "mysqldump",
+    )
