@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ipaddress
 import threading
@@ -14,14 +13,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dumper import __version__
-from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.dsn import connect
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
 from dumper.errors import (
     ConfirmationRequired,
     Conflict,
-    ConnectionFailed,
     InvalidInput,
     NotFound,
 )
