@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from dumper import __version__
 from dumper.backup.dsn import connect
+from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
@@ -49,8 +50,6 @@ from dumper.views import (
 
 log = get_logger("app")
 _Run = TypeVar("_Run", BackupView, RestoreView)
-
-PROBE_READ_TIMEOUT = 10.0  # the probe's queries are quick; connecting takes DB_CONNECT_TIMEOUT
 
 
 # -- the facade -----------------------------------------------------------------------------
@@ -195,7 +194,7 @@ class App:
                 f.dbname,
                 connect_timeout=self.config.db_connect_timeout,
             )
-        return probe(params, self._connect)
+        return ConnectionReport(**dataclasses.asdict(probe(params, self._connect)))
 
     # -- backups and restores ---------------------------------------------------------------
 
@@ -466,65 +465,3 @@ def _open_access(config: Config) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True  # a host name may resolve to any interface
-
-
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ConnectionReport:
-    """Connect (within params.connect_timeout) and report version, database existence and
-    read access."""
-    import pymysql
-
-    quick = dataclasses.replace(
-        params,
-        read_timeout=PROBE_READ_TIMEOUT,
-        write_timeout=PROBE_READ_TIMEOUT,
-    )
-    try:
-        conn = connect_fn(quick.with_database(""))
-    except ConnectionFailed as exc:
-        return ConnectionReport(False, None, None, None, exc.message)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT VERSION()")
-            version = str(cur.fetchone()[0])
-            # SCHEMATA lists only databases the user may see: "missing" includes "no access"
-            cur.execute(
-                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-                (params.database,),
-            )
-            if int(cur.fetchone()[0]) == 0:
-                return ConnectionReport(
-                    False,
-                    version,
-                    False,
-                    False,
-                    f"database {params.database!r} does not exist or the user cannot see it",
-                )
-            try:
-                cur.execute(f"USE {_quote(params.database)}")
-                cur.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
-                tables = [str(row[0]) for row in cur.fetchall()]
-                if tables:
-                    cur.execute(f"SELECT * FROM {_quote(tables[0])} LIMIT 1")
-                    cur.fetchall()
-            except pymysql.MySQLError as exc:
-                return ConnectionReport(
-                    False, version, True, False, f"cannot read the database: {_mysql_text(exc)}"
-                )
-            return ConnectionReport(
-                True, version, True, True, f"connected; {len(tables)} table(s) readable"
-            )
-    except pymysql.MySQLError as exc:
-        return ConnectionReport(False, None, None, None, f"query failed: {_mysql_text(exc)}")
-    finally:
-        # closing a broken connection may fail; nothing is left to do then
-        with contextlib.suppress(Exception):
-            conn.close()
-
-
-def _mysql_text(exc: BaseException) -> str:
-    args: tuple[Any, ...] = getattr(exc, "args", ())
-    return f"({args[0]}) {args[1]}" if len(args) >= 2 else str(exc)

@@ -1,0 +1,98 @@
+"""Questions the layers above ask a database before a job: can we connect and read, how many
+base tables are there. The SQL stays in the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.session import server_error_text
+from dumper.backup.values import quote_ident
+from dumper.errors import ConnectionFailed
+
+PROBE_READ_TIMEOUT = 10.0  # the probe's queries are quick; connecting takes connect_timeout
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    server_version: str | None
+    database_exists: bool | None
+    can_read: bool | None
+    message: str
+
+
+def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ProbeResult:
+    """Connect (within params.connect_timeout) and report version, database existence and
+    read access."""
+    import pymysql
+
+    quick = dataclasses.replace(
+        params,
+        read_timeout=PROBE_READ_TIMEOUT,
+        write_timeout=PROBE_READ_TIMEOUT,
+    )
+    try:
+        conn = connect_fn(quick.with_database(""))
+    except ConnectionFailed as exc:
+        return ProbeResult(False, None, None, None, exc.message)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = str(cur.fetchone()[0])
+            # SCHEMATA lists only databases the user may see: "missing" includes "no access"
+            cur.execute(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                (params.database,),
+            )
+            if int(cur.fetchone()[0]) == 0:
+                return ProbeResult(
+                    False,
+                    version,
+                    False,
+                    False,
+                    f"database {params.database!r} does not exist or the user cannot see it",
+                )
+            try:
+                cur.execute(f"USE {quote_ident(params.database)}")
+                cur.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+                tables = [str(row[0]) for row in cur.fetchall()]
+                if tables:
+                    cur.execute(f"SELECT * FROM {quote_ident(tables[0])} LIMIT 1")
+                    cur.fetchall()
+            except pymysql.MySQLError as exc:
+                return ProbeResult(
+                    False,
+                    version,
+                    True,
+                    False,
+                    f"cannot read the database: {server_error_text(exc)}",
+                )
+            return ProbeResult(
+                True, version, True, True, f"connected; {len(tables)} table(s) readable"
+            )
+    except pymysql.MySQLError as exc:
+        return ProbeResult(False, None, None, None, f"query failed: {server_error_text(exc)}")
+    finally:
+        # closing a broken connection may fail; nothing is left to do then
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+def count_base_tables(params: ConnParams) -> int:
+    """How many base tables the target database has (to catch a dump that found none)."""
+    conn = connect(params)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT COUNT(*) FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
+                (params.database,),
+            )
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
