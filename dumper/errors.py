@@ -77,4 +77,10 @@ class BackupCorrupt(DumperError):
 
 
 class Cancelled(DumperError):
+    """A job stopped because it was asked to; a restore says how many statements ran."""
+
     code = "cancelled"
+
+    def __init__(self, message: str, *, statements: int | None = None) -> None:
+        super().__init__(message)
+        self.statements = statements  # restores: statements executed before the cancel

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.dsn import ConnParams
+from dumper.backup.probe import count_base_tables
 from dumper.clock import Clock
 from dumper.errors import (
     BackupCorrupt,
@@ -44,8 +44,6 @@ INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
 USER_CANCEL = "cancelled by the user"
 SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
-# restore.py's Cancelled message carries the exact count; progress reports lag by a chunk
-_STATEMENTS_RUN = re.compile(r"after (\d+) statements?")
 
 
 @dataclass(frozen=True)
@@ -109,25 +107,10 @@ def database_key(target: Target) -> DatabaseKey:
 
 def _statements_run(exc: Cancelled, job: Job) -> int:
     """Statements a cancelled restore executed: the engine's count, else the last report."""
-    m = _STATEMENTS_RUN.search(exc.message)
-    if m is not None:
-        return int(m.group(1))
+    # the engine's count is exact; progress reports lag by a chunk
+    if exc.statements is not None:
+        return exc.statements
     return int(getattr(job.progress, "statements", 0) or 0)
-
-
-def count_base_tables(params: ConnParams) -> int:
-    """How many base tables the target database has (to catch a dump that found none)."""
-    conn = connect(params)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT COUNT(*) FROM information_schema.TABLES"
-                " WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'",
-                (params.database,),
-            )
-            return int(cur.fetchone()[0])
-    finally:
-        conn.close()
 
 
 class JobRunner:

@@ -194,7 +194,9 @@ def restore_file(
     try:
         info = verify_file(path, cancel=cancel)
     except Cancelled as exc:
-        raise Cancelled(f"restore cancelled after 0 statements, {exc.message}") from exc
+        raise Cancelled(
+            f"restore cancelled after 0 statements, {exc.message}", statements=0
+        ) from exc
     # autocommit as with the mysql client: each statement that succeeded stays, and a failure
     # never rolls back earlier rows (InnoDB's bulk-insert mode would roll back a whole table).
     conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
@@ -255,7 +257,10 @@ def _run_all(
 
 
 def _cancelled(executor: _Executor) -> Cancelled:
-    return Cancelled(f"restore cancelled after {executor.executed} statements")
+    return Cancelled(
+        f"restore cancelled after {executor.executed} statements",
+        statements=executor.executed,
+    )
 
 
 def _close_quietly(conn: Any) -> None:

@@ -280,10 +280,13 @@ def test_cancel_stops_the_restore_between_statements(scratch_db, tmp_path):
         if p.statements > HEADER_STATEMENTS + 1:
             cancel.set()
 
-    with pytest.raises(Cancelled):
+    with pytest.raises(Cancelled) as cancelled:
         restore_file(path, scratch_db, progress=on_progress, cancel=cancel)
     rows = query(scratch_db, "SELECT COUNT(*) FROM t")[0][0]
     assert 0 < rows < 300
+    # the count is a field, so the job layer never reads it out of the message
+    assert cancelled.value.statements is not None
+    assert f"after {cancelled.value.statements} statements" in cancelled.value.message
 
 
 def test_cancel_while_the_file_is_checked_runs_nothing(scratch_db, tmp_path):
@@ -294,8 +297,9 @@ def test_cancel_while_the_file_is_checked_runs_nothing(scratch_db, tmp_path):
         for i in range(300)
     )
     path = dumper_file(tmp_path, body, {"t": 300})
-    with pytest.raises(Cancelled, match="after 0 statements, cancelled while the file was"):
+    with pytest.raises(Cancelled, match="after 0 statements, cancelled while the file was") as c:
         restore_file(path, scratch_db, cancel=CancelAfter(2))
+    assert c.value.statements == 0
     assert tables_of(scratch_db) == []
 
 

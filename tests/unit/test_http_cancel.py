@@ -49,7 +49,10 @@ class HeldEngine:
         self.entered.set()
         cancel.wait(WAIT)
         # what restore.py raises: the exact count, which may be ahead of the last progress report
-        raise Cancelled(f"restore cancelled after {self.restored_statements} statements")
+        raise Cancelled(
+            f"restore cancelled after {self.restored_statements} statements",
+            statements=self.restored_statements,
+        )
 
     def verify(self, path: Path, **kw: Any) -> Any:
         raise AssertionError("not reached: no dump completes here")
