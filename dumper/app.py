@@ -162,20 +162,29 @@ class App:
         log.info("target %s updated (id %d)", target.name, target.id)
         return self._target_view(target)
 
-    def delete_target(self, target_id: int, *, with_backups: bool) -> None:
-        """Delete a target; Conflict while a job runs or if it has backups and not with_backups."""
+    def delete_target(
+        self, target_id: int, *, with_backups: bool, keep_files: bool = False
+    ) -> None:
+        """Delete a target; Conflict while a job runs or if it has backups and neither option.
+
+        with_backups deletes the backup rows and files; keep_files deletes the rows and leaves
+        the files in BACKUP_DIR (unknown files from then on); keep_files wins when both are given.
+        """
         target = self.store.require_target(target_id)
         with self.runner.idle_target(target_id, target.name):
             backups = self.store.list_backups(target_id)
-            if backups and not with_backups:
+            if backups and not (with_backups or keep_files):
                 raise Conflict(
                     f"target {target.name!r} has {len(backups)} backup(s); "
-                    "delete them too (with_backups=true) or keep the target"
+                    "delete them too (with_backups=true), keep their files (keep_files=true) "
+                    "or keep the target"
                 )
-            for backup in backups:
-                self.folder.remove(backup.file_path)
+            if not keep_files:
+                for backup in backups:
+                    self.folder.remove(backup.file_path)
             self.store.delete_target(target_id)
-        log.info("target %s deleted with %d backup(s)", target.name, len(backups))
+        kept = " (files kept)" if keep_files and backups else ""
+        log.info("target %s deleted with %d backup(s)%s", target.name, len(backups), kept)
 
     def test_connection(
         self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None

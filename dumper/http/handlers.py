@@ -31,7 +31,9 @@ class AppFacade(Protocol):
     def get_target(self, target_id: int) -> Any: ...
     def create_target(self, data: Mapping[str, Any]) -> Any: ...
     def update_target(self, target_id: int, data: Mapping[str, Any]) -> Any: ...
-    def delete_target(self, target_id: int, *, with_backups: bool) -> None: ...
+    def delete_target(
+        self, target_id: int, *, with_backups: bool, keep_files: bool = False
+    ) -> None: ...
     def test_connection(
         self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
     ) -> Any: ...
@@ -98,7 +100,10 @@ class Handlers:
 
     def delete_target(self, request: Request) -> Response:
         with_backups = _bool_query(request, "with_backups")
-        self.app.delete_target(request.int_param("id"), with_backups=with_backups)
+        keep_files = _bool_query(request, "keep_files")
+        self.app.delete_target(
+            request.int_param("id"), with_backups=with_backups, keep_files=keep_files
+        )
         return empty_response()
 
     def test_unsaved(self, request: Request) -> Response:
@@ -251,9 +256,12 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "DELETE",
         "/api/targets/:id",
         h.delete_target,
-        "Delete a target",
+        "Delete a target (with_backups: also its backups; keep_files: its rows, not its files)",
         tag="targets",
-        query={"with_backups": {"type": "boolean", "default": False}},
+        query={
+            "with_backups": {"type": "boolean", "default": False},
+            "keep_files": {"type": "boolean", "default": False},
+        },
         responses={204: None, 401: "Error", 404: "Error", 409: "Error", 422: "Error"},
     )
     add(
