@@ -12,7 +12,8 @@ export CHROMIUM_PATH ?= $(if $(GITHUB_ACTIONS),,$(shell command -v chromium 2>/d
 
 .PHONY: install install-py install-web install-ci build-web run test test-int test-ui test-e2e lint types types-check bench ci clean
 
-install: install-py install-web install-ci
+# What running and testing need; the workflow linter comes with `make lint`.
+install: install-py install-web
 
 install-py: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -35,8 +36,15 @@ install-ci: .ci/node_modules/.installed
 build-web: install-web
 	cd $(WEB) && npm run build
 
+# The built UI, rebuilt only when a source of it changed (specs and tests aside).
+UI_SOURCES := $(shell find $(WEB)/src $(WEB)/static -type f ! -name '*.spec.ts' 2>/dev/null) \
+	$(wildcard $(WEB)/index.html $(WEB)/package.json $(WEB)/package-lock.json \
+		$(WEB)/vite.config.ts $(WEB)/tsconfig.json)
+web/public/index.html: $(UI_SOURCES) | install-web
+	cd $(WEB) && npm run build
+
 # The service with local data folders under ./data (key generated on first start).
-run: install build-web
+run: install web/public/index.html
 	mkdir -p $(DATA)/app $(DATA)/backups
 	SQLITE_PATH=$(DATA)/app/app.db BACKUP_DIR=$(DATA)/backups WEB_DIR=$(CURDIR)/web/public \
 		$(VENV)/bin/dumper serve
