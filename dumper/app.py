@@ -8,7 +8,7 @@ import dataclasses
 import ipaddress
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,8 +27,8 @@ from dumper.errors import (
 from dumper.folder import BackupFolder
 from dumper.jobs import Engine, JobKind, JobRunner
 from dumper.log import get_logger
-from dumper.scheduler import Scheduler, next_run_at
-from dumper.store import RUNNING, SUCCESS, Backup, Restore, Store, Target
+from dumper.scheduler import Scheduler, missed_slot, next_run_at
+from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
 from dumper.views import (
     BackupProgressView,
@@ -275,7 +275,7 @@ class App:
         ]
 
     def cancel_backup(self, backup_id: int) -> BackupView:
-        """Ask a running or queued backup to stop; it ends failed, with no file.
+        """Ask a running or queued backup to stop; it ends cancelled, with no file.
 
         NotFound for an unknown id, Conflict when it has already finished.
         """
@@ -339,7 +339,7 @@ class App:
         per_target: list[TargetMetrics] = []
         for target in self.store.list_targets():
             backups = self.store.list_backups(target.id)
-            last = next((b for b in backups if b.status != RUNNING), None)
+            last = next((b for b in backups if b.status not in (RUNNING, CANCELLED)), None)
             good = next((b for b in backups if b.status == SUCCESS), None)
             per_target.append(
                 TargetMetrics(
@@ -353,7 +353,7 @@ class App:
                     job_running=any(j.target_id == target.id for j in jobs),
                     backups=len(backups),
                     backups_bytes=sum(b.size_bytes or 0 for b in backups if b.status == SUCCESS),
-                    backups_failed=sum(1 for b in backups if b.status == "failed"),
+                    backups_failed=sum(1 for b in backups if b.status == FAILED),
                 )
             )
         disk = self.folder.usage()
@@ -365,7 +365,8 @@ class App:
             jobs_queued=max(0, len(jobs) - running),
             jobs_max_parallel=self.config.max_parallel_jobs,
             backups_success=counts.get(SUCCESS, 0),
-            backups_failed=counts.get("failed", 0),
+            backups_failed=counts.get(FAILED, 0),
+            backups_cancelled=counts.get(CANCELLED, 0),
             backups_bytes=disk.backups_bytes,
             disk_free_bytes=disk.free_bytes,
             scheduler_running=self._scheduler_alive(),
@@ -386,7 +387,18 @@ class App:
 
     def _target_view(self, t: Target) -> TargetView:
         last = self.store.last_backup(t.id)
+        good = (
+            last if last is not None and last.status == SUCCESS else self.store.last_success(t.id)
+        )
         job = self.runner.job_for_target(t.id)
+        now = self.clock.now()
+        overdue = missed_slot(
+            t,
+            good.started_at if good else None,
+            job.started_at if job else None,
+            now,
+            timedelta(minutes=self.config.stale_grace_minutes),
+        )
         return TargetView(
             id=t.id,
             name=t.name,
@@ -402,10 +414,13 @@ class App:
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,
             password_error=self.targets.password_error(t),
-            next_run_at=next_run_at(t.schedule_time, self.clock.now()),
+            next_run_at=next_run_at(t.schedule_time, now),
             last_backup_status=last.status if last else None,
             last_backup_at=(last.finished_at or last.started_at) if last else None,
             last_backup_size_bytes=last.size_bytes if last else None,
+            last_success_at=(good.finished_at or good.started_at) if good else None,
+            last_success_size_bytes=good.size_bytes if good else None,
+            stale=overdue is not None,
             running_job=JobRef(job.kind, job.id) if job else None,
         )
 
@@ -429,13 +444,17 @@ class App:
             started_at=b.started_at,
             finished_at=b.finished_at,
             duration_seconds=b.duration_seconds,
-            file_name=path.name if path else None,
+            # a failed or cancelled row keeps no file: naming one would suggest there is
+            file_name=path.name
+            if path and (b.status in (RUNNING, SUCCESS) or path.is_file())
+            else None,
             file_exists=b.status != RUNNING and path is not None and path.is_file(),
             size_bytes=size,
             sha256=b.sha256,
             tables=b.tables,
             rows=b.rows,
             notes=b.notes,
+            error_code=b.error_code,
             progress=progress,
         )
 

@@ -198,6 +198,13 @@ SETTINGS: tuple[Setting, ...] = (
         "fails (a single restore statement may not run longer)",
     ),
     Setting(
+        "STALE_GRACE_MINUTES",
+        "60",
+        _int_range(0, 7 * 24 * 60),
+        "minutes after a scheduled run before a target without a successful backup since "
+        "counts as stale (flagged in the UI, target_stale notification)",
+    ),
+    Setting(
         "BACKUP_GROUP_READ",
         "false",
         _bool,
@@ -231,6 +238,7 @@ class Config:
     db_connect_timeout: float = 15.0
     db_read_timeout: float = 600.0
     backup_group_read: bool = False
+    stale_grace_minutes: int = 60
 
     @property
     def auth_enabled(self) -> bool:
@@ -307,6 +315,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         db_connect_timeout=float(values["DB_CONNECT_TIMEOUT"]),
         db_read_timeout=float(values["DB_READ_TIMEOUT"]),
         backup_group_read=values["BACKUP_GROUP_READ"],
+        stale_grace_minutes=values["STALE_GRACE_MINUTES"],
     )
 
 

@@ -33,7 +33,7 @@ from dumper.errors import (
 from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
 from dumper.rotation import rotate
-from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target
+from dumper.store import CANCELLED, FAILED, SUCCESS, Backup, Restore, Status, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
 
 log = get_logger("jobs")
@@ -43,6 +43,7 @@ DatabaseKey = tuple[str, int, str]  # (host lower-cased, port, database): one jo
 INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
 USER_CANCEL = "cancelled by the user"
+INTERRUPTED_CODE = "interrupted"  # error_code of a job a restart or shutdown cut off
 SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
 
 
@@ -103,6 +104,11 @@ class Recovery:
 def database_key(target: Target) -> DatabaseKey:
     """What two targets share when they name the same database on the same server."""
     return (target.host.lower(), target.port, target.dbname)
+
+
+def _ended(job: Job) -> Status:
+    """How a stopped job ends: cancelled when the user asked, failed when shutdown cut it off."""
+    return CANCELLED if job.cancel_reason == USER_CANCEL else FAILED
 
 
 def _statements_run(exc: Cancelled, job: Job) -> int:
@@ -216,6 +222,7 @@ class JobRunner:
             finished_at=self.clock.now(),
             duration_seconds=0.0,
             notes=PASSWORD_UNREADABLE,
+            error_code=DecryptionError.code,
         )
         log.warning("backup %d of target %s failed: %s", row.id, target.name, PASSWORD_UNREADABLE)
         return self.store.get_backup(row.id) or row
@@ -307,10 +314,11 @@ class JobRunner:
         else:
             self.store.finish_backup(
                 job.id,
-                status=FAILED,
+                status=_ended(job),
                 finished_at=self.clock.now(),
                 duration_seconds=0.0,
                 notes=job.cancel_reason,
+                error_code=Cancelled.code,
             )
             log.warning("backup %d of target %s: %s", job.id, job.target_name, job.cancel_reason)
         job.done.set()
@@ -328,18 +336,23 @@ class JobRunner:
         except Exception:
             # the worker records its own failures; this is the last line against a lost row
             log.exception("%s %d crashed", job.kind, job.id)
-            self._fail_row(job, "internal error (see the log)")
+            self._fail_row(job, "internal error (see the log)", "internal")
         finally:
             with self._lock:
                 self._running -= 1
                 self._release(job)
             job.done.set()
 
-    def _fail_row(self, job: Job, notes: str) -> None:
+    def _fail_row(self, job: Job, notes: str, code: str) -> None:
         now = self.clock.now()
         if job.kind == "backup":
             self.store.finish_backup(
-                job.id, status=FAILED, finished_at=now, duration_seconds=None, notes=notes
+                job.id,
+                status=FAILED,
+                finished_at=now,
+                duration_seconds=None,
+                notes=notes,
+                error_code=code,
             )
         else:
             self.store.finish_restore(
@@ -357,6 +370,7 @@ class JobRunner:
         began = time.monotonic()
         result: Any = None
         notes = ""
+        code: str | None = None
         log.info("backup %d of target %s started", job.id, job.target_name)
         try:
             if job.cancel.is_set():
@@ -381,23 +395,25 @@ class JobRunner:
                 raise Cancelled(job.cancel_reason)
             if job.cut_off:  # shutdown has recorded the job failed: keep no file either
                 raise Cancelled(job.cancel_reason)
-        except Cancelled:
-            notes = job.cancel_reason
+        except Cancelled as exc:
+            notes, code = job.cancel_reason, exc.code
         except DumperError as exc:
-            notes = exc.message
+            notes, code = exc.message, exc.code
         except Exception as exc:
             log.exception("backup %d of target %s: unexpected error", job.id, job.target_name)
-            notes = f"internal error: {type(exc).__name__}: {exc}"
+            notes, code = f"internal error: {type(exc).__name__}: {exc}", "internal"
         duration = round(time.monotonic() - began, 3)
         if notes:
             # nothing that looks like a backup may stay behind a failed job
             self.folder.remove(job.file_name)
+            status = _ended(job) if code == Cancelled.code else FAILED
             self.store.finish_backup(
                 job.id,
-                status=FAILED,
+                status=status,
                 finished_at=self.clock.now(),
                 duration_seconds=duration,
                 notes=notes,
+                error_code=code,
             )
             log.warning("backup %d of target %s failed: %s", job.id, job.target_name, notes)
             return
@@ -512,7 +528,7 @@ class JobRunner:
             )
         self.store.finish_restore(
             job.id,
-            status=FAILED,
+            status=_ended(job),
             finished_at=self.clock.now(),
             duration_seconds=round(time.monotonic() - began, 3),
             statements=statements or 0,
@@ -569,7 +585,7 @@ class JobRunner:
                 continue
             # queued jobs never ran, and a stuck one may still be inside the engine
             job.cut_off = True
-            self._fail_row(job, SHUTDOWN)
+            self._fail_row(job, SHUTDOWN, INTERRUPTED_CODE)
             if job.file_name:  # a half-written file must not outlive the process
                 self.folder.remove_part(job.file_name)
             with self._lock:

@@ -63,4 +63,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE backups ADD COLUMN error_code TEXT;
+        """,
+    ),
 )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from dumper.clock import Clock
 from dumper.folder import BackupFolder
 from dumper.log import get_logger
-from dumper.store import RUNNING, SUCCESS, Store, Target
+from dumper.store import CANCELLED, RUNNING, SUCCESS, Store, Target
 
 log = get_logger("rotation")
 
@@ -20,7 +20,8 @@ def rotate(target: Target, store: Store, clock: Clock, folder: BackupFolder) -> 
     if target.retention_days <= 0:
         return []
     backups = store.list_backups(target.id)  # newest first
-    finished = [b for b in backups if b.status != RUNNING]
+    # a cancel is no verdict on the database: look past it to the last real attempt
+    finished = [b for b in backups if b.status not in (RUNNING, CANCELLED)]
     if not finished or finished[0].status != SUCCESS:
         # the latest attempt failed: keep everything until a good backup exists again
         return []

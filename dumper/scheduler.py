@@ -39,6 +39,37 @@ def next_run_at(schedule_time: str | None, now: datetime) -> datetime | None:
     return today if today > now else slot_at(now.date() + timedelta(days=1), schedule_time)
 
 
+def last_slot(schedule_time: str | None, until: datetime) -> datetime | None:
+    """The latest slot at or before `until`."""
+    if not schedule_time:
+        return None
+    until = until.astimezone(UTC)
+    today = slot_at(until.date(), schedule_time)
+    return today if today <= until else slot_at(until.date() - timedelta(days=1), schedule_time)
+
+
+def missed_slot(
+    target: Target,
+    last_success_started: datetime | None,
+    running_since: datetime | None,
+    now: datetime,
+    grace: timedelta,
+) -> datetime | None:
+    """The slot whose backup is missing (stale target), None when the target is up to date.
+
+    A slot counts once `grace` has passed since it, and only if it lies after the target's last
+    edit (a schedule just changed owes nothing yet). A successful backup or a job that started
+    at or after the slot covers it; a run that never happened at all shows here.
+    """
+    slot = last_slot(target.schedule_time, now - grace)
+    if slot is None or slot <= target.updated_at:
+        return None
+    for covered in (last_success_started, running_since):
+        if covered is not None and covered >= slot:
+            return None
+    return slot
+
+
 class Scheduler:
     """`Scheduler(clock, store, runner).run(stop)`; `tick()` does one round (tests call it)."""
 

@@ -32,6 +32,7 @@ class Status(StrEnum):
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by the user: not a failure, the target stays green
 
 
 class Trigger(StrEnum):
@@ -41,7 +42,12 @@ class Trigger(StrEnum):
     SCHEDULED = "scheduled"
 
 
-RUNNING, SUCCESS, FAILED = Status.RUNNING, Status.SUCCESS, Status.FAILED
+RUNNING, SUCCESS, FAILED, CANCELLED = (
+    Status.RUNNING,
+    Status.SUCCESS,
+    Status.FAILED,
+    Status.CANCELLED,
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class Backup:
     rows: int | None
     trigger: Trigger
     duration_seconds: float | None
+    error_code: str | None = None  # a failure's kind (DumperError.code), e.g. connection_failed
 
 
 @dataclass(frozen=True)
@@ -320,12 +327,13 @@ class Store:
         sha256: str | None = None,
         tables: int | None = None,
         rows: int | None = None,
+        error_code: str | None = None,
     ) -> bool:
         """Record the end of a running backup; False when it was no longer running."""
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE backups SET status=?, finished_at=?, duration_seconds=?, notes=?,"
-                " size_bytes=?, sha256=?, tables_count=?, rows_count=?"
+                " size_bytes=?, sha256=?, tables_count=?, rows_count=?, error_code=?"
                 " WHERE id=? AND status=?",
                 (
                     status,
@@ -336,6 +344,7 @@ class Store:
                     sha256,
                     tables,
                     rows,
+                    error_code,
                     backup_id,
                     RUNNING,
                 ),
@@ -363,9 +372,19 @@ class Store:
         return [_backup(r) for r in rows]
 
     def last_backup(self, target_id: int) -> Backup | None:
+        """The newest backup that is not cancelled (a cancel does not change a target's state)."""
         row = self._one(
-            "SELECT * FROM backups WHERE target_id=? ORDER BY started_at DESC, id DESC LIMIT 1",
-            (target_id,),
+            "SELECT * FROM backups WHERE target_id=? AND status != ?"
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (target_id, CANCELLED),
+        )
+        return _backup(row) if row else None
+
+    def last_success(self, target_id: int) -> Backup | None:
+        row = self._one(
+            "SELECT * FROM backups WHERE target_id=? AND status=?"
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (target_id, SUCCESS),
         )
         return _backup(row) if row else None
 
@@ -396,7 +415,8 @@ class Store:
             ]
             stamp = to_db_time(finished_at)
             db.execute(
-                "UPDATE backups SET status=?, finished_at=?, notes=? WHERE status=?",
+                "UPDATE backups SET status=?, finished_at=?, notes=?, error_code='interrupted'"
+                " WHERE status=?",
                 (FAILED, stamp, notes, RUNNING),
             )
             db.execute(
@@ -525,6 +545,7 @@ def _backup(r: sqlite3.Row) -> Backup:
         rows=r["rows_count"],
         trigger=Trigger(r["triggered_by"]),
         duration_seconds=r["duration_seconds"],
+        error_code=r["error_code"],
     )
 
 

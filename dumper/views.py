@@ -53,6 +53,9 @@ class TargetView:
     last_backup_status: Status | None
     last_backup_at: datetime | None
     last_backup_size_bytes: int | None
+    last_success_at: datetime | None
+    last_success_size_bytes: int | None
+    stale: bool  # a scheduled run is overdue (STALE_GRACE_MINUTES) with no success since
     running_job: JobRef | None
 
 
@@ -89,6 +92,7 @@ class BackupView:
     tables: int | None
     rows: int | None
     notes: str
+    error_code: str | None  # why it failed: connection_failed, decryption_failed, dump_failed...
     progress: BackupProgressView | None
 
 
@@ -183,6 +187,7 @@ class MetricsView:
     jobs_max_parallel: int
     backups_success: int
     backups_failed: int
+    backups_cancelled: int
     backups_bytes: int
     disk_free_bytes: int
     scheduler_running: bool

@@ -137,7 +137,7 @@ def test_a_backup_held_mid_way_is_cancelled_and_leaves_no_file(
     finally:
         lock.release()
 
-    assert done["status"] == "failed"
+    assert done["status"] == "cancelled"
     assert done["notes"] == "cancelled by the user"
     assert done["file_exists"] is False and done["sha256"] is None
     assert list(backup_dir.iterdir()) == []
@@ -180,7 +180,7 @@ def test_a_restore_held_mid_way_is_cancelled_and_says_how_far_it_got(
         lock.release()
 
     ran = drop_orders  # everything before the DROP of `orders`, which never happened
-    assert done["status"] == "failed"
+    assert done["status"] == "cancelled"
     assert done["statements"] == ran
     assert done["notes"].startswith(f"cancelled by the user after {ran} statements")
     assert "partially restored" in done["notes"]
@@ -190,4 +190,4 @@ def test_a_restore_held_mid_way_is_cancelled_and_says_how_far_it_got(
     assert _sql(scratch_db, "SELECT COUNT(*) FROM orders") == [(300,)]  # untouched
     assert file.is_file()  # the backup itself is untouched
     status, body = api("POST", f"{path}/cancel")
-    assert status == 409 and "failed" in body["error"]["message"]
+    assert status == 409 and "cancelled" in body["error"]["message"]

@@ -182,7 +182,7 @@ def test_cancel_through_the_facade(make_app: Callable[..., App], scratch_db: Con
     app.cancel_backup(b.id)
     hold.set()
     got = app.wait_backup(b.id, 30)
-    assert got.status == "failed" and "cancel" in got.notes and not got.file_exists
+    assert got.status == "cancelled" and "cancel" in got.notes and not got.file_exists
 
 
 def test_stop_fails_jobs_cut_off_by_the_timeout(

@@ -234,7 +234,7 @@ def test_parallel_bound_holds_and_queued_jobs_all_run(
     assert {d.trigger for d in done} == {"scheduled"}  # type: ignore[union-attr]
 
 
-def test_cancel_fails_the_backup_and_leaves_no_file(
+def test_cancel_ends_the_backup_cancelled_and_leaves_no_file(
     make_harness: Callable[..., Harness], scratch_db: ConnParams
 ) -> None:
     fill(scratch_db, tables=4, rows=20)
@@ -259,7 +259,7 @@ def test_cancel_fails_the_backup_and_leaves_no_file(
     resume.set()
     assert h.runner.wait("backup", row.id, 30)
     got = h.store.get_backup(row.id)
-    assert got is not None and got.status == "failed" and "cancel" in got.notes
+    assert got is not None and got.status == "cancelled" and "cancel" in got.notes
     assert list(h.backup_dir.iterdir()) == []
     assert not h.runner.cancel("backup", row.id)  # nothing to cancel any more
 

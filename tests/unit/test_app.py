@@ -47,9 +47,10 @@ TARGET: dict[str, Any] = {
 API_FIELDS = {
     TargetView: "id name host port dbname user comment schedule_time retention_days auto_compress"
     " created_at updated_at has_password password_error next_run_at last_backup_status"
-    " last_backup_at last_backup_size_bytes running_job",
+    " last_backup_at last_backup_size_bytes last_success_at last_success_size_bytes stale"
+    " running_job",
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"
-    " file_name file_exists size_bytes sha256 tables rows notes progress",
+    " file_name file_exists size_bytes sha256 tables rows notes error_code progress",
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
     " statements notes progress",
     JobView: "kind id target_id target_name started_at progress",

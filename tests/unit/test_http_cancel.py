@@ -100,7 +100,7 @@ def _successful_backup(app: App, target_id: int, name: str = "shop_ok.sql.gz") -
     return row.id
 
 
-def test_cancel_of_a_running_backup_is_202_then_it_fails_with_no_file(
+def test_cancel_of_a_running_backup_is_202_then_it_ends_cancelled_with_no_file(
     api: Api, app: App, held: HeldEngine
 ) -> None:
     target = api("POST", "/api/targets", target_body())[2]
@@ -111,9 +111,9 @@ def test_cancel_of_a_running_backup_is_202_then_it_fails_with_no_file(
     status, _, body = api("POST", f"/api/backups/{backup['id']}/cancel")
 
     assert status == 202
-    assert body["id"] == backup["id"] and body["status"] in ("running", "failed")
+    assert body["id"] == backup["id"] and body["status"] in ("running", "cancelled")
     done = app.wait_backup(backup["id"], timeout=WAIT)
-    assert done.status == "failed"
+    assert done.status == "cancelled"
     assert done.notes == "cancelled by the user"
     assert done.file_exists is False
     assert _backup_files(app) == []
@@ -130,11 +130,11 @@ def test_cancel_of_a_queued_backup_never_runs_it_and_leaves_no_file(
     queued = api("POST", f"/api/targets/{second['id']}/backup")[2]  # one worker: it waits
 
     status, _, body = api("POST", f"/api/backups/{queued['id']}/cancel")
-    assert status == 202 and body["status"] == "failed"  # no worker to wait for: ended at once
+    assert status == 202 and body["status"] == "cancelled"  # no worker to wait for: ended at once
     assert api("POST", f"/api/backups/{running['id']}/cancel")[0] == 202
 
     assert app.wait_backup(queued["id"], timeout=WAIT).notes == "cancelled by the user"
-    assert app.wait_backup(running["id"], timeout=WAIT).status == "failed"
+    assert app.wait_backup(running["id"], timeout=WAIT).status == "cancelled"
     assert [p.name for p in held.started] == [running["file_name"]]  # the queued one never ran
     assert _backup_files(app) == []
 
@@ -151,7 +151,7 @@ def test_cancel_of_a_running_restore_says_how_many_statements_ran(
 
     assert status == 202 and body["id"] == restore["id"]
     done = app.wait_restore(restore["id"], timeout=WAIT)
-    assert done.status == "failed"
+    assert done.status == "cancelled"
     assert done.statements == 7  # the engine's count, not the older progress report (2)
     assert done.notes.startswith("cancelled by the user after 7 statements")
     assert "partially restored" in done.notes
@@ -172,7 +172,7 @@ def test_cancel_of_a_queued_restore_leaves_the_database_unchanged(
     assert api("POST", f"/api/backups/{holding['id']}/cancel")[0] == 202
 
     done = app.wait_restore(restore["id"], timeout=WAIT)
-    assert done.status == "failed" and done.statements == 0
+    assert done.status == "cancelled" and done.statements == 0
     assert (
         done.notes
         == "cancelled by the user before the restore started: the database was not changed"

@@ -1,4 +1,5 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
+import { opsDe, opsEn } from './messagesOps'
 
 export const en = {
   'app.name': 'dumper',
@@ -234,6 +235,7 @@ export const en = {
   'error.method_not_allowed': 'The server does not allow this action.',
   'error.range_not_satisfiable': 'The requested part of the file does not exist.',
   'error.internal': 'Internal server error; the server log has the details.',
+  ...opsEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -477,4 +479,5 @@ export const de: Messages = {
   'error.method_not_allowed': 'Der Server erlaubt diese Aktion nicht.',
   'error.range_not_satisfiable': 'Der angeforderte Teil der Datei existiert nicht.',
   'error.internal': 'Interner Serverfehler; Details stehen im Server-Log.',
+  ...opsDe,
 }

@@ -17,6 +17,7 @@ export interface Backup {
   tables: number | null
   rows: number | null
   notes: string
+  error_code: string | null
   progress: BackupProgress | null
 }
 
@@ -132,7 +133,7 @@ export interface Settings {
   unknown_files: UnknownFile[]
 }
 
-export type Status = 'running' | 'success' | 'failed'
+export type Status = 'running' | 'success' | 'failed' | 'cancelled'
 
 export interface Target {
   id: number
@@ -153,6 +154,9 @@ export interface Target {
   last_backup_status: Status | null
   last_backup_at: string | null
   last_backup_size_bytes: number | null
+  last_success_at: string | null
+  last_success_size_bytes: number | null
+  stale: boolean
   running_job: JobRef | null
 }
 

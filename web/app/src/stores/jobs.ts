@@ -64,7 +64,7 @@ export const useJobsStore = defineStore('jobs', () => {
 
   const poller = usePolling(fetchJobs, POLL_MS, { immediate: true, autoStart: false })
 
-  /** One toast per ended job: success, or failure with the server's notes (a cancel says so there). */
+  /** One toast per ended job: success, failure with the server's notes, or a cancel (news, not an error). */
   async function reportOutcome(job: LiveJob): Promise<void> {
     const name = job.target_name
     try {
@@ -72,10 +72,13 @@ export const useJobsStore = defineStore('jobs', () => {
         const b = await api.getBackup(job.id)
         if (b.status === 'success') toasts.success(t('backups.backupDone', { name }))
         else if (b.status === 'failed') toasts.push('error', t('backups.backupFailed', { name, notes: b.notes || '?' }))
+        else if (b.status === 'cancelled') toasts.info(t('backups.backupCancelled', { name }))
       } else {
         const r = await api.getRestore(job.id)
         if (r.status === 'success') toasts.success(t('backups.restoreDone', { name, statements: r.statements ?? 0 }))
         else if (r.status === 'failed') toasts.push('error', t('backups.restoreFailed', { name, notes: r.notes || '?' }))
+        // a cancelled restore may have left the database half-restored: the notes say so
+        else if (r.status === 'cancelled') toasts.info(t('backups.restoreCancelled', { name, notes: r.notes }))
       }
     } catch {
       /* the job's row is gone (deleted): nothing to report */

@@ -170,11 +170,18 @@ describe('jobs store', () => {
     expect(f.calls.length).toBe(n + 1)
   })
 
-  it('toasts how each job ended, once: success, failure (a cancel names itself in the notes)', async () => {
+  it('toasts how each job ended, once: success, failure, and a cancel as news, not an error', async () => {
     const f = mockFetch({
-      'GET /api/jobs': { body: [makeJob({ id: 9 }), makeJob({ id: 10, target_id: 2, target_name: 'wiki' })] },
+      'GET /api/jobs': {
+        body: [
+          makeJob({ id: 9 }),
+          makeJob({ id: 10, target_id: 2, target_name: 'wiki' }),
+          makeJob({ id: 11, target_id: 3, target_name: 'blog' }),
+        ],
+      },
       'GET /api/backups/9': { body: makeBackup({ id: 9 }) },
-      'GET /api/backups/10': { body: makeBackup({ id: 10, status: 'failed', notes: 'cancelled by the user' }) },
+      'GET /api/backups/10': { body: makeBackup({ id: 10, status: 'failed', notes: 'disk full' }) },
+      'GET /api/backups/11': { body: makeBackup({ id: 11, status: 'cancelled', notes: 'cancelled by the user' }) },
     })
     const store = useJobsStore()
     const toasts = useToastStore()
@@ -184,7 +191,8 @@ describe('jobs store', () => {
     await store.load()
     expect(toasts.toasts.map((t) => [t.kind, t.message])).toEqual([
       ['success', 'Backup of "shop" finished.'],
-      ['error', 'Backup of "wiki" failed: cancelled by the user'],
+      ['error', 'Backup of "wiki" failed: disk full'],
+      ['info', 'Backup of "blog" was cancelled.'],
     ])
   })
 

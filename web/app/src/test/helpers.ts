@@ -83,6 +83,9 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     last_backup_status: 'success',
     last_backup_at: '2026-11-26T03:00:05Z',
     last_backup_size_bytes: 123456,
+    last_success_at: '2026-11-26T03:00:05Z',
+    last_success_size_bytes: 123456,
+    stale: false,
     running_job: null,
     ...over,
   }
@@ -105,6 +108,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     tables: 16,
     rows: 47000,
     notes: '',
+    error_code: null,
     progress: null,
     ...over,
   }
