@@ -6,11 +6,10 @@ value, paged by key; Python only frames statements and passes bytes to the sink 
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +17,11 @@ from typing import Any, BinaryIO
 
 from dumper.backup import fileformat
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.fileformat import FILE_SQL_MODE, comment
+from dumper.backup.fileformat import comment
 from dumper.backup.gzipio import DEFAULT_LEVEL, HEX_LEVEL, Sink
 from dumper.backup.interrupt import interrupt_on_cancel
-from dumper.backup.session import server_error_text
+from dumper.backup.objects import SchemaObjects, unqualify_sequences
+from dumper.backup.session import Session, close_quietly, open_dump_connection, text
 from dumper.backup.sink import atomic_file
 from dumper.backup.values import (
     INTEGER_TYPES,
@@ -36,16 +36,13 @@ from dumper.backup.values import (
     quote_string,
     row_expr,
 )
-from dumper.errors import Cancelled, ConnectionFailed, DumperError, DumpFailed
+from dumper.errors import DumpFailed
 from dumper.log import get_logger
 
 log = get_logger("dump")
 
-# Client error codes and server codes that mean the connection is gone, not the query wrong.
-_CONNECTION_ERRNOS = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2014, 2055})
 _NO_DATA_ENGINES = frozenset({"MRG_MYISAM", "MERGE", "FEDERATED", "BLACKHOLE"})
 _TRANSACTIONAL_ENGINES = frozenset({"INNODB", "ROCKSDB", "TOKUDB", "NDBCLUSTER", "SEQUENCE"})
-_UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
 _TOO_BIG = b"\x00"  # stands for a row the server could not build (see _marked)
 # Rows whose literal is at least this long are fetched one per result row instead of through
 # GROUP_CONCAT, which copies every value into a work table first. Measured on MariaDB 10.11:
@@ -150,7 +147,7 @@ def dump_to_stream(
 ) -> DumpResult:
     """Dump `params.database` into an open binary stream (which stays open)."""
     opts = options or DumpOptions()
-    conn = connect(params, use_unicode=False, conv=_raw_conversions())
+    conn = open_dump_connection(params, connect)
     sink = Sink(
         stream,
         compress=compress,
@@ -159,7 +156,7 @@ def dump_to_stream(
         workers=opts.gzip_workers,
     )
     try:
-        dumper = _Dumper(conn, sink, params.database, opts, progress, cancel)
+        dumper = _Dumper(Session(conn, sink, cancel), params.database, opts, progress)
         with interrupt_on_cancel(params, conn, cancel):
             result = dumper.run()
         sink.close()
@@ -171,16 +168,8 @@ def dump_to_stream(
         sink.abort()
         raise
     finally:
-        with contextlib.suppress(Exception):
-            conn.close()
+        close_quietly(conn)
     return replace(result, size_bytes=sink.bytes_written, sha256=sink.sha256)
-
-
-def _raw_conversions() -> dict[Any, Any]:
-    """PyMySQL conversions with no decoders: every value arrives as the server's bytes."""
-    import pymysql.converters
-
-    return {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 
 
 @dataclass
@@ -200,10 +189,6 @@ class _Table:
     @property
     def insert_columns(self) -> list[Column]:
         return [c for c in self.columns if not c.generated]
-
-
-def _text(value: bytes | None) -> str:
-    return "" if value is None else value.decode("utf-8", "surrogateescape")
 
 
 def _marked(row: str) -> str:
@@ -246,19 +231,24 @@ def keyset_condition(
 class _Dumper:
     def __init__(
         self,
-        conn: Any,
-        sink: Sink,
+        session: Session,
         database: str,
         opts: DumpOptions,
         progress: ProgressFn | None,
-        cancel: threading.Event | None,
     ) -> None:
-        self.conn = conn
-        self.sink = sink
+        self.session = session
+        self.conn = session.conn
+        self.sink = session.sink
+        # bound once: the batch loops call them without another attribute lookup
+        self._query = session.query
+        self._one = session.one
+        self._write = session.write
+        self._check_cancel = session.check_cancel
+        self._guard = session.guard
+        self._unbuffered = session.unbuffered
         self.database = database
         self.opts = opts
         self.progress_fn = progress
-        self.cancel = cancel
         self.rows = 0
         self.table_rows: dict[str, int] = {}
         self.tables_done = 0
@@ -269,52 +259,8 @@ class _Dumper:
         self.concat_max = 0
         self.max_packet = 0
         self.mariadb = False
-        self.db_collation: str | None = None  # the one a restore has set so far (see below)
-        self.source_collation = ""
-        self.single_byte_charsets: set[str] | None = None
-        self.client_texts: dict[str, str | None] = {}  # see _client_text
 
     # -- plumbing --------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        """Turn driver errors into DumpFailed/ConnectionFailed that say what was being done."""
-        import pymysql
-
-        try:
-            yield
-        except DumperError:
-            raise
-        except pymysql.MySQLError as exc:
-            if self.cancel is not None and self.cancel.is_set():
-                raise Cancelled("dump cancelled") from exc  # interrupted by the cancel's KILL
-            errno = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
-            msg = server_error_text(exc)
-            if errno in _CONNECTION_ERRNOS or isinstance(exc, pymysql.err.InterfaceError):
-                raise ConnectionFailed(
-                    f"lost connection to the server while {what}: {msg}"
-                ) from exc
-            raise DumpFailed(f"dump failed while {what}: {msg}") from exc
-        except (ConnectionError, TimeoutError, EOFError) as exc:
-            raise ConnectionFailed(f"lost connection to the server while {what}: {exc}") from exc
-        except OSError as exc:
-            raise DumpFailed(f"cannot write the dump while {what}: {exc}") from exc
-
-    def _query(self, sql: str) -> list[tuple[Any, ...]]:
-        with self.conn.cursor() as cur:
-            cur.execute(sql)
-            return list(cur.fetchall())
-
-    def _one(self, sql: str) -> tuple[Any, ...] | None:
-        rows = self._query(sql)
-        return rows[0] if rows else None
-
-    def _write(self, text: str | bytes) -> None:
-        self.sink.write(text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text)
-
-    def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled("dump cancelled")
 
     def report(self) -> None:
         if self.progress_fn is not None:
@@ -345,10 +291,11 @@ class _Dumper:
         ]
         self._write_header(version, started, snapshot_note, outside)
         self.report()
+        objects = SchemaObjects(self.session, self.database, self.mariadb)
         for seq in sequences:
             self._check_cancel()
             with self._guard(f"dumping sequence {seq}"):
-                self._dump_sequence(seq)
+                objects.dump_sequence(seq)
         for table in tables:
             self._check_cancel()
             self.current = table.name
@@ -359,14 +306,14 @@ class _Dumper:
         self.current = None
         # routines before views (a view may call a function), triggers after all data
         with self._guard("dumping routines"):
-            self._dump_routines()
+            objects.dump_routines()
         with self._guard("dumping views"):
-            self._dump_views(views)
+            objects.dump_views(views)
         with self._guard("dumping triggers"):
-            self._dump_triggers()
+            objects.dump_triggers()
         with self._guard("dumping events"):
-            self._dump_events()
-        self._write_db_collation_reset()
+            objects.dump_events()
+        objects.write_db_collation_reset()
         self._check_cancel()
         with self._guard("ending the snapshot"):
             self.conn.commit()
@@ -385,33 +332,14 @@ class _Dumper:
     def _start_session(self) -> tuple[str, str]:
         row = self._one("SELECT VERSION(), @@max_allowed_packet")
         assert row is not None
-        version = _text(row[0])
+        version = text(row[0])
         self.mariadb = "mariadb" in version.lower()
         max_packet = self.max_packet = int(row[1])
         # a statement we write must fit the packet of a server like this one; leave headroom
         self.batch_bytes = max(4096, min(self.opts.batch_bytes, max_packet // 4))
         self.split_bytes = max(self.batch_bytes, min(self.opts.split_row_bytes, max_packet // 2))
         self.concat_max = max(self.split_bytes, 2 * self.batch_bytes) + 64
-        with self.conn.cursor() as cur:
-            cur.execute("SET SESSION sql_mode = ''")
-            cur.execute("SET SESSION time_zone = '+00:00'")
-            cur.execute(f"SET SESSION group_concat_max_len = {self.concat_max}")
-            # a slow consumer (gzip, disk) must not make the server drop us mid-result
-            cur.execute("SET SESSION net_write_timeout = 3600")
-            cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        import pymysql
-
-        try:
-            with self.conn.cursor() as cur:
-                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
-            note = "yes"
-        except pymysql.err.OperationalError as exc:
-            if exc.args and exc.args[0] in _CONNECTION_ERRNOS:
-                raise
-            with self.conn.cursor() as cur:
-                cur.execute("START TRANSACTION")
-            note = f"no ({exc.args[-1] if exc.args else exc})"
-            log.warning("consistent snapshot unavailable, dumping without: %s", note)
+        note = self.session.start_snapshot(self.concat_max)
         return version, note
 
     def _list_tables(self) -> tuple[list[_Table], list[str], list[str]]:
@@ -423,37 +351,37 @@ class _Dumper:
             "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, AVG_ROW_LENGTH FROM information_schema.TABLES"
             " WHERE TABLE_SCHEMA = DATABASE()"
         ):
-            name, kind = _text(name_b), _text(type_b)
+            name, kind = text(name_b), text(type_b)
             if kind == "VIEW":
                 views.append(name)
             elif kind == "SEQUENCE":
                 sequences.append(name)
             else:  # BASE TABLE, SYSTEM VERSIONED
-                tables[name] = _Table(name, _text(engine_b).upper(), int(avg or 0))
+                tables[name] = _Table(name, text(engine_b).upper(), int(avg or 0))
         for row in self._query(
             "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME,"
             " COLLATION_NAME, IS_NULLABLE, EXTRA"
             " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()"
             " ORDER BY TABLE_NAME, ORDINAL_POSITION"
         ):
-            table = tables.get(_text(row[0]))
+            table = tables.get(text(row[0]))
             if table is None:
                 continue
-            extra = _text(row[7]).upper()
-            data_type = _text(row[2]).lower()
+            extra = text(row[7]).upper()
+            data_type = text(row[2]).lower()
             col = Column(
-                name=_text(row[1]),
+                name=text(row[1]),
                 data_type=data_type,
-                column_type=_text(row[3]),
-                charset=_text(row[4]) or None,
-                collation=_text(row[5]) or None,
-                nullable=_text(row[6]) == "YES",
+                column_type=text(row[3]),
+                charset=text(row[4]) or None,
+                collation=text(row[5]) or None,
+                nullable=text(row[6]) == "YES",
                 generated=bool(
                     re.search(
                         r"\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b|\bROW (START|END)\b", extra
                     )
                 ),
-                json=data_type == "json" or (_text(row[0]), _text(row[1])) in json_checks,
+                json=data_type == "json" or (text(row[0]), text(row[1])) in json_checks,
             )
             table.columns.append(col)
             if "ON UPDATE" in extra:
@@ -471,9 +399,9 @@ class _Dumper:
             "SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
             " WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json_valid(%'"
         ):
-            m = re.fullmatch(r"json_valid\(`((?:[^`]|``)+)`\)", _text(clause))
+            m = re.fullmatch(r"json_valid\(`((?:[^`]|``)+)`\)", text(clause))
             if m:
-                found.add((_text(tname), m.group(1).replace("``", "`")))
+                found.add((text(tname), m.group(1).replace("``", "`")))
         return found
 
     def _find_keys(self, tables: dict[str, _Table]) -> None:
@@ -484,8 +412,8 @@ class _Dumper:
             " FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()"
             " ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
         ):
-            key = (_text(tname), _text(iname))
-            indexes.setdefault(key, []).append((_text(cname) if cname else "", sub_part))
+            key = (text(tname), text(iname))
+            indexes.setdefault(key, []).append((text(cname) if cname else "", sub_part))
             if int(non_unique) == 0:
                 unique.add(key)
         for table in tables.values():
@@ -515,22 +443,10 @@ class _Dumper:
 
     # -- tables and data --------------------------------------------------------------------
 
-    def _dump_sequence(self, name: str) -> None:
-        ident = quote_ident(name)
-        row = self._one(f"SHOW CREATE SEQUENCE {ident}")
-        state = self._one(f"SELECT next_not_cached_value, cycle_count FROM {ident}")
-        assert row is not None and state is not None
-        self._write(
-            f"\n--\n-- Sequence {comment(name)}\n--\n\n"
-            f"DROP TABLE IF EXISTS {ident};\n"
-            f"{_text(row[1])};\n"
-            f"DO SETVAL({ident}, {_text(state[0])}, 0, {_text(state[1])});\n"
-        )
-
     def _dump_table(self, table: _Table) -> None:
         row = self._one(f"SHOW CREATE TABLE {table.ident}")
         assert row is not None
-        create = unqualify_sequences(_text(row[1]), self.database)
+        create = unqualify_sequences(text(row[1]), self.database)
         self._write(
             f"\n--\n-- Table structure for table {comment(table.name)}\n--\n\n"
             f"DROP TABLE IF EXISTS {table.ident};\n"
@@ -673,7 +589,7 @@ class _Dumper:
                     f"SELECT {k} FROM {table.ident} WHERE {k} > {after} AND {k} <= {upto}"
                 )
                 assert row is not None
-                self._dump_split_row(table, [key], [_text(row[0])], prefix)
+                self._dump_split_row(table, [key], [text(row[0])], prefix)
                 self._count(table, 1)
             elif count:
                 self._write_inserts(prefix, parts)
@@ -704,7 +620,7 @@ class _Dumper:
                 f"SELECT {key_exprs} FROM {table.ident}{where}"
                 f" ORDER BY {order} LIMIT 1 OFFSET {n - 1}"
             )
-            upto = None if bound_row is None else [_text(v) for v in bound_row]
+            upto = None if bound_row is None else [text(v) for v in bound_row]
             cond = keyset_condition(key_idents, after, upto)
             count, parts, size, retry = self._fetch_range(table, rexpr, cond)
             target = self._fetch_target(table)
@@ -756,25 +672,6 @@ class _Dumper:
                     break
         if batch:
             self._flush_batch(table, prefix, batch)
-
-    @contextlib.contextmanager
-    def _unbuffered(self, cur: Any) -> Iterator[None]:
-        """Close an unbuffered cursor after use; on an error, drop the connection instead.
-
-        Closing reads the rest of the result first, which after a cancel or a lost connection
-        would take long or fail again; PyMySQL's result (whose __del__ would do the same) is
-        told that it is over.
-        """
-        try:
-            yield
-        except BaseException:
-            result = getattr(cur, "_result", None)
-            if result is not None:
-                result.unbuffered_active = False
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            raise
-        cur.close()
 
     def _flush_batch(self, table: _Table, prefix: bytes, batch: list[bytes]) -> None:
         self._write_insert(prefix, b",".join(batch))
@@ -835,302 +732,3 @@ class _Dumper:
                 self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
                 self.sink.write(escape_cr(chunk[0]))
                 self._write(f"){keep} WHERE {where};\n")
-
-    # -- views, routines, triggers, events --------------------------------------------------
-
-    def _set_context(self, sql_mode: str, cs_client: str, collation: str, body: str) -> str:
-        # the file is UTF-8: a definition made under another client charset is replayed under
-        # that charset only when its text reads the same (see _client_text), else under utf8mb4
-        client = cs_client if self._client_text(cs_client, body) is not None else "utf8mb4"
-        parts = [f"SET sql_mode = {quote_string(sql_mode)};"] if sql_mode is not None else []
-        parts.append(f"SET character_set_client = {client};")
-        parts.append(f"SET character_set_results = {client};")
-        if collation:
-            parts.append(f"SET collation_connection = {collation};")
-        return "\n".join(parts) + "\n"
-
-    def _client_text(self, cs_client: str, body: str) -> str | None:
-        """`body` as written in the file when replayed under `cs_client`, or None if it cannot be.
-
-        SHOW CREATE gives the text in UTF-8; the server made it from the bytes the client sent in
-        its own charset. Those bytes (the server converts them: exact, not Python's codec) go in
-        the file as they are when they are valid UTF-8, e.g. a UTF-8 terminal that declared
-        latin1. Single-byte charsets only: in multi-byte ones (sjis) a backslash can be the
-        second byte of a character, which the splitter would read as an escape.
-        """
-        if not cs_client:
-            return None
-        if cs_client in _UTF8_CHARSETS or body.isascii():
-            return body
-        if self.single_byte_charsets is None:
-            self.single_byte_charsets = {
-                _text(r[0])
-                for r in self._query(
-                    "SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS"
-                    " WHERE MAXLEN = 1"
-                )
-            }
-        if cs_client not in self.single_byte_charsets:
-            return None
-        if body in self.client_texts:
-            return self.client_texts[body]
-        h = body.encode("utf-8", "surrogateescape").hex()
-        row = self._one(
-            f"SELECT HEX(CONVERT(_utf8mb4 X'{h}' USING {cs_client})),"
-            f" HEX(CONVERT(CONVERT(_utf8mb4 X'{h}' USING {cs_client}) USING utf8mb4))"
-        )
-        result = None
-        if row is not None and _text(row[1]).lower() == h:
-            with contextlib.suppress(UnicodeDecodeError):
-                result = bytes.fromhex(_text(row[0])).decode("utf-8")
-        self.client_texts[body] = result
-        return result
-
-    def _reset_context(self) -> str:
-        return f"SET sql_mode = '{FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
-
-    def _check_view(self, name: str) -> None:
-        """Refuse a view whose tables or columns are gone: its CREATE VIEW would fail the restore.
-
-        (mysqldump refuses it too.) A definer that no longer exists does not stop the dump.
-        """
-        import pymysql
-
-        try:
-            self._query(f"SHOW COLUMNS FROM {quote_ident(name)}")
-        except pymysql.err.MySQLError as exc:
-            if exc.args and exc.args[0] == 1356:
-                raise DumpFailed(
-                    f"view {name} references tables, columns or functions that do not exist "
-                    f"(or cannot be used), so it could not be restored: {exc.args[-1]}"
-                ) from exc
-            if not exc.args or exc.args[0] != 1449:  # 1449: the definer does not exist
-                raise
-
-    def _db_collation_context(self, collation: str) -> str:
-        """Make the restored database's default collation the one the object was created under.
-
-        A routine's, trigger's or event's variables and parameters without an explicit charset
-        take the database default at creation, and SHOW CREATE records it; a restore into a
-        database with another default would change the object, even one with the source's
-        default. ALTER DATABASE without a name acts on the database the restore runs in;
-        _write_db_collation_reset puts it back.
-        """
-        if not collation or collation == self.db_collation:
-            return ""
-        save = ""
-        if self.db_collation is None:
-            save = "SET @dumper_old_collation_database = @@collation_database;\n"
-            if not self.source_collation:
-                row = self._one(
-                    "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
-                    " WHERE SCHEMA_NAME = DATABASE()"
-                )
-                self.source_collation = _text(row[0]) if row else ""
-            if collation == self.source_collation and not self.mariadb:
-                # MySQL cannot put the target's own default back (no PREPARE of ALTER
-                # DATABASE): as mysqldump, only change it for objects that need another one
-                return ""
-        self.db_collation = collation
-        return save + f"ALTER DATABASE COLLATE {collation};\n"
-
-    def _write_db_collation_reset(self) -> None:
-        if self.db_collation is None:
-            return
-        if self.mariadb:  # back to the restored database's own default
-            self._write(
-                "SET @dumper_sql = CONCAT('ALTER DATABASE COLLATE ',"
-                " @dumper_old_collation_database);\n"
-                "PREPARE dumper_stmt FROM @dumper_sql;\nEXECUTE dumper_stmt;\n"
-                "DEALLOCATE PREPARE dumper_stmt;\n"
-            )
-        else:  # MySQL cannot prepare ALTER DATABASE: the source's default, as mysqldump does
-            self._write(f"ALTER DATABASE COLLATE {self.source_collation};\n")
-
-    def _dump_views(self, views: list[str]) -> None:
-        defs: dict[str, tuple[str, str, str]] = {}
-        for name in views:
-            self._check_cancel()
-            row = self._one(f"SHOW CREATE VIEW {quote_ident(name)}")
-            assert row is not None
-            self._check_view(name)
-            defs[name] = (_text(row[1]), _text(row[2]), _text(row[3]))
-        for name in view_order({n: d[0] for n, d in defs.items()}):
-            create, cs, coll = defs[name]
-            # a view the server cannot open as its definer (e.g. the definer is gone) comes back
-            # with every column named `db`.`table`.`col`; restored elsewhere those names would
-            # point at the source database
-            create = create.replace(quote_ident(self.database) + ".", "")
-            ident = quote_ident(name)
-            self._write(
-                f"\n--\n-- View {comment(name)}\n--\n\n"
-                f"DROP TABLE IF EXISTS {ident};\n"
-                f"DROP VIEW IF EXISTS {ident};\n"
-                + self._set_context(FILE_SQL_MODE, cs, coll, create)
-                + f"{self._client_text(cs, create) or create};\n"
-                + self._reset_context()
-            )
-
-    def _write_compound(
-        self, kind: str, name: str, drop: str | None, create: str, context: str
-    ) -> None:
-        delim = compound_delimiter(create)
-        self._write(
-            f"\n--\n-- {kind} {comment(name)}\n--\n\n"
-            + (f"{drop};\n" if drop else "")
-            + context
-            # the delimiter goes on a line of its own: a body may end in a -- or # comment,
-            # which would swallow a delimiter on the same line
-            + f"DELIMITER {delim}\n{create}\n{delim}\nDELIMITER ;\n"
-            + self._reset_context()
-        )
-
-    def _dump_routines(self) -> None:
-        order = {"PACKAGE": 0, "PACKAGE BODY": 1, "FUNCTION": 2, "PROCEDURE": 3}
-        routines = sorted(
-            (
-                (_text(n), _text(t))
-                for n, t in self._query(
-                    "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
-                    " WHERE ROUTINE_SCHEMA = DATABASE()"
-                )
-            ),
-            key=lambda r: (order.get(r[1], 9), r[0].encode()),
-        )
-        for name, kind in routines:
-            self._check_cancel()
-            ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE {kind} {ident}")
-            if row is None or row[2] is None:
-                raise DumpFailed(
-                    f"cannot read the definition of {kind.lower()} {name}: the dump user lacks "
-                    "the privilege to see it"
-                )
-            sql_mode, create, cs, coll = _text(row[1]), _text(row[2]), _text(row[3]), _text(row[4])
-            self._write_compound(
-                kind.title(),
-                name,
-                f"DROP {kind} IF EXISTS {ident}",
-                self._client_text(cs, create) or create,
-                self._db_collation_context(_text(row[5]))
-                + self._set_context(sql_mode, cs, coll, create),
-            )
-
-    def _dump_triggers(self) -> None:
-        rows = self._query(
-            "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING,"
-            " ACTION_ORDER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
-        )
-        # creating them in ACTION_ORDER per table/event/timing reproduces their firing order
-        rows.sort(key=lambda r: (_text(r[1]).encode(), _text(r[2]), _text(r[3]), int(r[4] or 0)))
-        for trow in rows:
-            self._check_cancel()
-            name = _text(trow[0])
-            ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE TRIGGER {ident}")
-            assert row is not None
-            sql_mode, cs, coll = _text(row[1]), _text(row[3]), _text(row[4])
-            create = unqualify_trigger(_text(row[2]), self.database)
-            self._write_compound(
-                "Trigger",
-                name,
-                f"DROP TRIGGER IF EXISTS {ident}",
-                self._client_text(cs, create) or create,
-                self._db_collation_context(_text(row[5]))
-                + self._set_context(sql_mode, cs, coll, create),
-            )
-
-    def _dump_events(self) -> None:
-        names = sorted(
-            (
-                _text(r[0])
-                for r in self._query(
-                    "SELECT EVENT_NAME FROM information_schema.EVENTS"
-                    " WHERE EVENT_SCHEMA = DATABASE()"
-                )
-            ),
-            key=str.encode,
-        )
-        for name in names:
-            self._check_cancel()
-            ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE EVENT {ident}")
-            assert row is not None
-            sql_mode, tz, create = _text(row[1]), _text(row[2]), _text(row[3])
-            cs, coll = _text(row[4]), _text(row[5])
-            context = self._db_collation_context(_text(row[6]))
-            context += self._set_context(sql_mode, cs, coll, create)
-            context += f"SET time_zone = {quote_string(tz)};\n"
-            body = self._client_text(cs, create) or create
-            self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", body, context)
-            self._write("SET time_zone = '+00:00';\n")
-
-
-def compound_delimiter(body: str) -> str:
-    """A DELIMITER for `body` that occurs nowhere in it (not even in its strings or comments).
-
-    `;;` as mariadb-dump writes, unless the body holds it; then the first free candidate.
-    """
-    for candidate in (";;", "$$", "//", "@@", "!!"):
-        if candidate not in body:
-            return candidate
-    n = 3
-    while ";" * n in body:
-        n += 1
-    return ";" * n
-
-
-def unqualify_sequences(create: str, database: str) -> str:
-    """Drop the source database from `nextval(`db`.`seq`)` in a MariaDB CREATE TABLE.
-
-    SHOW CREATE TABLE always names the database there; left in, a table restored into another
-    database would keep drawing numbers from the source database's sequence.
-    """
-    pattern = re.compile(
-        r"\b(nextval|lastval|setval)\(" + re.escape(quote_ident(database)) + r"\.", re.IGNORECASE
-    )
-    return pattern.sub(r"\1(", create)
-
-
-def unqualify_trigger(create: str, database: str) -> str:
-    """Drop the source database from a trigger's name and table (`db.trg ... ON db.t`).
-
-    SHOW CREATE TRIGGER returns the statement as it was typed; a qualified one would create the
-    trigger in the source database when the dump is restored into another. The body is kept.
-    """
-    m = re.search(r"\bfor\s+each\s+row\b", create, re.IGNORECASE)
-    if m is None:
-        return create
-    names = [re.escape(quote_ident(database))]
-    if re.fullmatch(r"[A-Za-z0-9_$]+", database):
-        names.append(re.escape(database))
-    qualifier = re.compile(r"(?<![\w`$.])(?:" + "|".join(names) + r")\s*\.\s*(?=[`\w$])")
-    return qualifier.sub("", create[: m.start()]) + create[m.start() :]
-
-
-def view_order(definitions: dict[str, str]) -> list[str]:
-    """View names ordered so each view comes after the views its definition names.
-
-    A name found anywhere in the text (even in a string) counts as a dependency: a false edge only
-    constrains the order further. Cycles (impossible on a live server) fall back to name order.
-    """
-    names = sorted(definitions, key=str.encode)
-    deps: dict[str, set[str]] = {}
-    for name in names:
-        text = definitions[name]
-        # skip "CREATE ... VIEW `name` AS" so a view does not depend on itself
-        head = f"VIEW {quote_ident(name)} AS "
-        body = text[text.find(head) + len(head) :] if head in text else text
-        deps[name] = {other for other in names if other != name and quote_ident(other) in body}
-    done: list[str] = []
-    placed: set[str] = set()
-    remaining = list(names)
-    while remaining:
-        ready = [n for n in remaining if deps[n] <= placed]
-        if not ready:
-            ready = remaining[:1]
-        for n in ready:
-            done.append(n)
-            placed.add(n)
-        remaining = [n for n in remaining if n not in placed]
-    return done
