@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from dumper.backup.dsn import ConnParams
 from dumper.backup.probe import count_base_tables
@@ -36,6 +36,11 @@ from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Backup, Restore, Status, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
 
+if TYPE_CHECKING:
+    from dumper.backup.dump import DumpProgress, DumpResult
+    from dumper.backup.restore import RestoreProgress, RestoreResult
+    from dumper.backup.verify import VerifyResult
+
 log = get_logger("jobs")
 
 JobKind = Literal["backup", "restore"]
@@ -47,13 +52,41 @@ INTERRUPTED_CODE = "interrupted"  # error_code of a job a restart or shutdown cu
 SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
 
 
+class DumpFn(Protocol):
+    def __call__(
+        self,
+        params: ConnParams,
+        out: Path,
+        *,
+        compress: bool | None = ...,
+        progress: Callable[[DumpProgress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        mode: int = ...,
+    ) -> DumpResult: ...
+
+
+class RestoreFn(Protocol):
+    def __call__(
+        self,
+        path: Path,
+        params: ConnParams,
+        *,
+        progress: Callable[[RestoreProgress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+    ) -> RestoreResult: ...
+
+
+class VerifyFn(Protocol):
+    def __call__(self, path: Path, *, cancel: threading.Event | None = ...) -> VerifyResult: ...
+
+
 @dataclass(frozen=True)
 class Engine:
-    """The engine functions a job calls (dumper.backup); tests may wrap them."""
+    """What a job calls of the engine (dumper.backup), typed; tests may wrap the functions."""
 
-    dump: Callable[..., Any]
-    restore: Callable[..., Any]
-    verify: Callable[..., Any]
+    dump: DumpFn
+    restore: RestoreFn
+    verify: VerifyFn
 
     @classmethod
     def default(cls) -> Engine:
@@ -75,7 +108,7 @@ class Job:
     started_at: datetime
     file_name: str | None = None  # backups: the file being written
     backup_id: int | None = None  # restores: the backup being restored
-    progress: Any = None
+    progress: DumpProgress | RestoreProgress | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     cancel_reason: str = "cancelled"
     done: threading.Event = field(default_factory=threading.Event)
@@ -87,7 +120,7 @@ class Job:
     state: Literal["queued", "running", "dropped"] = "queued"
     cut_off: bool = False
 
-    def report(self, progress: Any) -> None:
+    def report(self, progress: DumpProgress | RestoreProgress) -> None:
         # the engine may reuse one object: keep a snapshot readers can't see half-updated
         self.progress = dataclasses.replace(progress)
 
@@ -368,7 +401,7 @@ class JobRunner:
         assert job.file_name is not None
         path = self.folder.path / job.file_name
         began = time.monotonic()
-        result: Any = None
+        result: DumpResult | None = None
         notes = ""
         code: str | None = None
         log.info("backup %d of target %s started", job.id, job.target_name)
@@ -417,6 +450,7 @@ class JobRunner:
             )
             log.warning("backup %d of target %s failed: %s", job.id, job.target_name, notes)
             return
+        assert result is not None  # no notes: the dump returned
         size = path.stat().st_size
         self.store.finish_backup(
             job.id,
@@ -441,7 +475,7 @@ class JobRunner:
         self._rotate_after(job)
 
     def _check_dump(
-        self, params: ConnParams, path: Path, result: Any, cancel: threading.Event
+        self, params: ConnParams, path: Path, result: DumpResult, cancel: threading.Event
     ) -> None:
         """Fail a dump that claims success but looks wrong."""
         if result.tables == 0:

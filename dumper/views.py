@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from dumper.backup.dump import DumpProgress
+from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
 from dumper.store import Status, Trigger
@@ -199,9 +201,9 @@ def progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
     """The live progress of a running or queued job (zeros before the first report)."""
     p = job.progress
     if job.kind == "backup":
-        if p is None:
+        if not isinstance(p, DumpProgress):
             return BackupProgressView(0, 0, None, 0, 0)
         return BackupProgressView(p.bytes_written, p.rows, p.table, p.tables_done, p.tables_total)
-    if p is None:
+    if not isinstance(p, RestoreProgress):
         return RestoreProgressView(0, 0, 0)
     return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
