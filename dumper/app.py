@@ -30,6 +30,7 @@ from dumper.log import get_logger
 from dumper.scheduler import Scheduler, missed_slot, next_run_at
 from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
+from dumper.tokens import TokenService
 from dumper.views import (
     BackupProgressView,
     BackupView,
@@ -76,6 +77,7 @@ class App:
         self.folder = runner.folder
         self.scheduler = scheduler
         self.clock = clock
+        self.tokens = TokenService(store, clock)
         self._connect = connect_fn
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from dumper.errors import InvalidInput
 
-Kind = Literal["string", "integer", "boolean"]
+Kind = Literal["string", "integer", "boolean", "strings"]  # strings: a list of texts
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Field:
     pattern_message: str = "has the wrong format"
     write_only: bool = False
     description: str | None = None
+    choices: tuple[str, ...] | None = None  # strings (and each item of a list): one of these
 
     def check(self, value: Any) -> str | None:
         """The message for a bad value, None for a good one."""
@@ -45,7 +46,20 @@ class Field:
                 and (self.high is None or value <= self.high)
             )
             return None if good else f"must be an integer from {self.low} to {self.high}"
+        if self.kind == "strings":
+            return self._check_list(value)
         return self._check_text(value)
+
+    def _check_list(self, value: Any) -> str | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of strings"
+        if self.choices is not None and any(v not in self.choices for v in value):
+            return "each must be one of: " + ", ".join(self.choices)
+        if len(set(value)) != len(value):
+            return "must not repeat a value"
+        if self.low is not None and len(value) < self.low:
+            return f"must have at least {self.low} item(s)"
+        return None
 
     def _check_text(self, value: Any) -> str | None:
         if not isinstance(value, str):
@@ -61,6 +75,8 @@ class Field:
             return "must not contain control characters"
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return self.pattern_message
+        if self.choices is not None and value not in self.choices:
+            return "must be one of: " + ", ".join(self.choices)
         return None
 
 

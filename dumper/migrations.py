@@ -69,4 +69,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE backups ADD COLUMN error_code TEXT;
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            scope TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        );
+        """,
+    ),
 )

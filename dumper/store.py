@@ -6,6 +6,7 @@ another process (the CLI) read and write beside the server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
@@ -216,6 +217,18 @@ class Store:
                     raise
                 applied.append(version)
         return applied
+
+    # -- for the repositories of other modules (tokens, notifications) ----------------------
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on an error)."""
+        return self._tx()
+
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._all(sql, args)
+
+    def query_one(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+        return self._one(sql, args)
 
     def ping(self) -> bool:
         """True when the database answers a query."""

@@ -1,4 +1,5 @@
-"""HTTP Basic-Auth for /api and /metrics: constant-time check, UI-friendly 401, throttling.
+"""HTTP Basic-Auth and API tokens (Bearer) for /api and /metrics: constant-time check,
+UI-friendly 401, throttling, and the scope a request runs with (`full`, or `read` for a read token).
 
 Every route needs credentials unless it is marked public (the health probes); a path that matches
 no route needs them when it lies under /api or is /metrics, so a new route cannot be left open.
@@ -22,6 +23,10 @@ from dumper.http.router import Request, TooManyRequests, Unauthorized
 from dumper.log import get_logger
 
 log = get_logger("http.auth")
+
+# token -> its scope ("read" or "full"), None when unknown or revoked (dumper.tokens)
+TokenCheck = Callable[[str], str | None]
+_BEARER_USER = "\0bearer"  # the throttle's "user name" for token attempts: no real name has a NUL
 
 
 def needs_auth(path: str) -> bool:
@@ -50,6 +55,7 @@ class BasicAuth:
         block_seconds: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
         max_clients: int = 10_000,
+        tokens: TokenCheck | None = None,
     ) -> None:
         # Compare digests so the comparison time does not depend on the secret's length either.
         self._user = hashlib.sha256(user.encode()).digest()
@@ -61,6 +67,37 @@ class BasicAuth:
         self._max_clients = max_clients
         self._clients: dict[tuple[str, str], _Client] = {}
         self._lock = threading.Lock()
+        self._tokens = tokens
+
+    def access(self, request: Request) -> str:
+        """The scope of the request's credentials: "full" (Basic-Auth or a full token) or "read".
+
+        Raises Unauthorized or TooManyRequests like `check`.
+        """
+        scheme, _, value = (request.header("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or self._tokens is None:
+            self.check(request)
+            return "full"
+        challenge = (request.header("x-requested-with") or "").lower() != "xmlhttprequest"
+        key = (request.client, _BEARER_USER)
+        now = self._now()
+        self._refuse_blocked(key, now)
+        scope = self._tokens(value.strip()) if value.strip() else None
+        if scope is None:
+            self._record_failure(key, now)
+            raise Unauthorized("unknown or revoked token", challenge=challenge)
+        with self._lock:
+            self._clients.pop(key, None)
+        return scope
+
+    def _refuse_blocked(self, key: tuple[str, str], now: float) -> None:
+        with self._lock:
+            client = self._clients.get(key)
+            if client is not None and client.blocked_until > now:
+                raise TooManyRequests(
+                    "too many failed logins, try again later",
+                    retry_after=max(1, int(client.blocked_until - now + 0.999)),
+                )
 
     def check(self, request: Request) -> str:
         """The authenticated user name; raises Unauthorized or TooManyRequests."""
@@ -72,13 +109,7 @@ class BasicAuth:
         user, password = credentials
         key = (request.client, user)
         now = self._now()
-        with self._lock:
-            client = self._clients.get(key)
-            if client is not None and client.blocked_until > now:
-                raise TooManyRequests(
-                    "too many failed logins, try again later",
-                    retry_after=max(1, int(client.blocked_until - now + 0.999)),
-                )
+        self._refuse_blocked(key, now)
         ok_user = hmac.compare_digest(hashlib.sha256(user.encode()).digest(), self._user)
         ok_pass = hmac.compare_digest(hashlib.sha256(password.encode()).digest(), self._password)
         if ok_user and ok_pass:

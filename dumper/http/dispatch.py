@@ -179,7 +179,9 @@ class Dispatcher:
         if request.method not in SAFE_METHODS:
             self._check_same_origin(request)
         if self.auth is not None and protected:
-            self.auth.check(request)
+            scope = self.auth.access(request)
+            if scope != "full" and request.method not in SAFE_METHODS:
+                raise Forbidden(f"a {scope}-only token cannot change anything")
         if refused is not None:
             raise refused
         if route is not None:

@@ -21,6 +21,7 @@ from dumper.http.router import (
     json_response,
     parse_json_object,
 )
+from dumper.tokens import TokenService
 from dumper.views import HealthView, ReadinessView
 
 
@@ -50,6 +51,8 @@ class AppFacade(Protocol):
     def settings(self) -> Any: ...
     def readiness(self) -> list[str]: ...
     def metrics(self) -> Any: ...
+    @property
+    def tokens(self) -> TokenService: ...
 
 
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
@@ -147,6 +150,18 @@ class Handlers:
 
     def cancel_restore(self, request: Request) -> Response:
         return json_response(202, self.app.cancel_restore(request.int_param("id")))
+
+    # --- API tokens -----------------------------------------------------------------------
+    def list_tokens(self, request: Request) -> Response:
+        return json_response(200, self.app.tokens.list())
+
+    def create_token(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(201, self.app.tokens.create(data))
+
+    def revoke_token(self, request: Request) -> Response:
+        self.app.tokens.revoke(request.int_param("id"))
+        return empty_response()
 
 
 def _bool_query(request: Request, name: str) -> bool:
@@ -362,6 +377,31 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         " partially restored)",
         tag="restores",
         responses={202: "Restore", 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/tokens",
+        h.list_tokens,
+        "API tokens (never their secret)",
+        tag="tokens",
+        responses={200: "Token[]", 401: "Error"},
+    )
+    add(
+        "POST",
+        "/api/tokens",
+        h.create_token,
+        "Create an API token; the answer holds the token, shown this once",
+        tag="tokens",
+        request_schema="TokenInput",
+        responses={201: "CreatedToken", 401: "Error", 409: "Error", 413: "Error", 422: "Error"},
+    )
+    add(
+        "DELETE",
+        "/api/tokens/:id",
+        h.revoke_token,
+        "Revoke an API token (it stops working at once)",
+        tag="tokens",
+        responses={204: None, **_READ_ERRORS},
     )
     add(
         "GET",

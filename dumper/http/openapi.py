@@ -15,6 +15,7 @@ from dumper.http.router import JSON_TYPE, ErrorBody, Route
 from dumper.http.schema import Components, input_schema
 from dumper.jobs import JobKind
 from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
+from dumper.tokens import TOKEN_FIELDS, TOKEN_REQUIRED, CreatedTokenView, TokenView
 from dumper.views import (
     BackupView,
     ConnectionReport,
@@ -39,10 +40,13 @@ def _components() -> dict[str, dict[str, Any]]:
         SettingsView,
         HealthView,
         ReadinessView,
+        TokenView,
+        CreatedTokenView,
     ):
         c.add_dataclass(view)
     c.add_dataclass(ErrorBody, name="Error")
     c.schemas["TargetInput"] = input_schema(TARGET_FIELDS, REQUIRED_FIELDS)
+    c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)
     c.schemas["RestoreRequest"] = {
         "type": "object",
         "properties": {"confirm": {"type": "string", "description": "the target's exact name"}},
@@ -145,7 +149,7 @@ def _operation(route: Route) -> dict[str, Any]:
         responses[str(status)] = entry
     op["responses"] = responses
     if not route.public:
-        op["security"] = [{"basic": []}]
+        op["security"] = [{"basic": []}, {"bearer": []}]
     return op
 
 
@@ -192,6 +196,13 @@ def build_spec(routes: Iterable[Route]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an API token (POST /api/tokens); a read token: GET/HEAD only",
+                },
+            },
         },
     }

@@ -101,7 +101,21 @@ def input_schema(table: tuple[Field, ...], required: tuple[str, ...]) -> dict[st
 
 
 def _field_schema(f: Field) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": [f.kind, "null"] if f.nullable else f.kind}
+    if f.kind == "strings":
+        item: dict[str, Any] = {"type": "string"}
+        if f.choices is not None:
+            item["enum"] = list(f.choices)
+        schema: dict[str, Any] = {"type": "array", "items": item, "uniqueItems": True}
+        if f.low:
+            schema["minItems"] = f.low
+        if f.default is not None:
+            schema["default"] = list(f.default)
+        if f.description:
+            schema["description"] = f.description
+        return schema
+    schema = {"type": [f.kind, "null"] if f.nullable else f.kind}
+    if f.choices is not None:
+        schema["enum"] = [*f.choices, None] if f.nullable else list(f.choices)
     length = f.kind == "string"
     if f.low is not None and (f.low > 0 or not length):
         schema["minLength" if length else "minimum"] = f.low

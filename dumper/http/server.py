@@ -43,7 +43,7 @@ def build_dispatcher(app: AppFacade, config: Config) -> Dispatcher:
     """The dispatcher for `app` with auth, static UI, CORS and the host checks `config` says."""
     auth = None
     if config.admin_user is not None and config.admin_pass is not None:
-        auth = BasicAuth(config.admin_user, config.admin_pass)
+        auth = BasicAuth(config.admin_user, config.admin_pass, tokens=app.tokens.authenticate)
     return Dispatcher(
         build_router(app, max_body=config.max_body_bytes),
         auth=auth,

@@ -22,12 +22,21 @@ WRONG = "Basic " + base64.b64encode(b"admin:wrong").decode()
 RIGHT = "Basic " + base64.b64encode(b"admin:right").decode()
 
 
+# API tokens by scope; "revoked" was created and revoked. Token 1 is a spare the matrix's
+# DELETE /api/tokens/1 may take.
+TOKENS: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def dispatch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]:
     tmp = tmp_path_factory.mktemp("matrix")
     config = make_config(tmp, admin_user="admin", admin_pass="right")
     app = App.build(config)
     app.start()
+    for name in ("spare", "read", "full", "revoked"):
+        created = app.tokens.create({"name": name, "scope": "read" if name == "read" else "full"})
+        TOKENS[name] = created.token
+    app.tokens.revoke(4)
     yield build_dispatcher(app, config)
     app.stop(timeout=5)
 
@@ -79,6 +88,36 @@ def test_protected_route_accepts_the_right_credentials(dispatch: Dispatcher, rou
     r = dispatch(Request(route.method, _concrete(route), headers=headers, body=body))
     r.close()
     assert r.status not in (401, 429), _id(route)
+
+
+def _with_token(dispatch: Dispatcher, route: Route, token: str, client: str) -> int:
+    body = b"{}" if route.method in ("POST", "PUT") else b""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    r = dispatch(Request(route.method, _concrete(route), headers=headers, body=body, client=client))
+    r.close()
+    return r.status
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_id)
+def test_a_read_token_reads_and_every_change_is_forbidden(
+    dispatch: Dispatcher, route: Route
+) -> None:
+    status = _with_token(dispatch, route, TOKENS["read"], "10.7.0.1")
+    if route.method in ("GET", "HEAD"):
+        assert status not in (401, 403, 429), _id(route)
+    else:
+        assert status == 403, _id(route)
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_id)
+def test_a_full_token_works_wherever_basic_auth_does(dispatch: Dispatcher, route: Route) -> None:
+    assert _with_token(dispatch, route, TOKENS["full"], "10.7.0.2") not in (401, 403, 429)
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=_id)
+def test_a_revoked_or_wrong_token_is_refused(dispatch: Dispatcher, route: Route) -> None:
+    for i, token in enumerate((TOKENS["revoked"], "dmp_wrong", "")):
+        assert _with_token(dispatch, route, token, f"10.6.{i}.{PROTECTED.index(route)}") == 401
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ describe('settings page', () => {
           unknown_files: [{ name: 'old.sql.gz', size_bytes: 10, modified_at: '2026-11-20T00:00:00Z' }],
         }),
       },
+      'GET /api/tokens': { body: [] },
     })
     app = await mountApp('/settings')
     const w = app.wrapper
@@ -26,11 +27,12 @@ describe('settings page', () => {
     expect(w.text()).toContain('/data/backups')
     expect(w.text()).toContain('old.sql.gz')
     expect(w.text()).toContain('10 B')
-    expect(w.findAll('input').length).toBe(0) // the config is read-only
+    expect(w.get('[aria-labelledby="config-title"]').findAll('input').length).toBe(0) // read-only
+    expect(w.get('[aria-labelledby="tokens-title"]').text()).toContain('No tokens yet.')
   })
 
   it('switches theme and language and remembers both', async () => {
-    mockFetch({ 'GET /api/settings': { body: makeSettings() } })
+    mockFetch({ 'GET /api/settings': { body: makeSettings() }, 'GET /api/tokens': { body: [] } })
     app = await mountApp('/settings')
     const selects = app.wrapper.findAll('select')
     const label = (i: number) => selects[i]!.element.closest('label')!.textContent!

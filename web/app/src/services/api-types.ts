@@ -47,6 +47,16 @@ export interface ConnectionReport {
   message: string
 }
 
+export interface CreatedToken {
+  id: number
+  name: string
+  scope: 'read' | 'full'
+  hint: string
+  created_at: string
+  last_used_at: string | null
+  token: string
+}
+
 export interface DiskUsage {
   total_bytes: number
   used_bytes: number
@@ -171,6 +181,20 @@ export interface TargetInput {
   schedule_time?: string | null
   retention_days?: number
   auto_compress?: boolean
+}
+
+export interface Token {
+  id: number
+  name: string
+  scope: 'read' | 'full'
+  hint: string
+  created_at: string
+  last_used_at: string | null
+}
+
+export interface TokenInput {
+  name: string
+  scope: 'read' | 'full'
 }
 
 export type Trigger = 'manual' | 'scheduled'

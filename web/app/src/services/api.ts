@@ -21,9 +21,13 @@ export type {
   Status,
   Target,
   TargetInput,
+  Token,
+  TokenInput,
+  CreatedToken,
   Trigger,
   UnknownFile,
 } from './api-types'
+import type { CreatedToken, Token, TokenInput } from './api-types'
 import type {
   Backup,
   ConnectionReport,
@@ -266,6 +270,11 @@ export const api = {
   downloadUrl: (id: number) => `/api/backups/${enc(String(id))}/download`,
 
   listJobs: () => request<Job[]>('GET', '/api/jobs'),
+
+  listTokens: () => request<Token[]>('GET', '/api/tokens'),
+  /** The answer holds the token itself, shown this once. */
+  createToken: (input: TokenInput) => request<CreatedToken>('POST', '/api/tokens', { body: input }),
+  revokeToken: (id: number) => request<void>('DELETE', `/api/tokens/${id}`),
   getSettings: () => request<Settings>('GET', '/api/settings'),
   openapi: () => request<Record<string, unknown>>('GET', '/api/openapi.json'),
   metrics: async (): Promise<string> => (await send('GET', '/metrics')).text(),
