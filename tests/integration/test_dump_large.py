@@ -160,7 +160,8 @@ def test_rows_that_grow_and_shrink_mid_table_keep_every_insert_within_a_batch(
 ) -> None:
     """Small rows go through GROUP_CONCAT, wide ones row by row; a sudden jump in size is
     narrowed down, never written as one oversized statement, and nothing is lost."""
-    from dumper.backup.dump import WIDE_ROW_BYTES, DumpOptions
+    from dumper.backup.dump import DumpOptions
+    from dumper.backup.rows import WIDE_ROW_BYTES
 
     src = scratch_db_factory()
     id_expr = "seq" if key.startswith("id INT") else "LPAD(seq, 8, '0')"
