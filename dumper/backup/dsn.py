@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from dumper.backup.session import server_error_text
+from dumper.backup.session import server_error_text, shut_down, watching
 from dumper.errors import Cancelled, ConnectionFailed, InvalidInput
 
 DEFAULT_PORT = 3306
@@ -190,26 +190,19 @@ class _Watch:
     def guard(self, sock: socket.socket) -> Iterator[None]:
         """While the block runs, the deadline or a cancel shuts `sock` down, which ends any
         read PyMySQL is blocked in."""
-        done = threading.Event()
 
-        def run() -> None:
+        def run(done: threading.Event) -> None:
             while not done.is_set():
                 try:
                     step = self.left()
                 except (Cancelled, TimeoutError):
                     self.fired = True
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
+                    shut_down(sock)
                     return
                 done.wait(min(step, POLL_SECONDS) if self.cancel is not None else step)
 
-        watcher = threading.Thread(target=run, name="dumper-connect", daemon=True)
-        watcher.start()
-        try:
+        with watching(run, "dumper-connect"):
             yield
-        finally:
-            done.set()
-            watcher.join()
 
 
 def _open_socket(params: ConnParams, watch: _Watch) -> socket.socket:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from dumper.backup import dsn
+from dumper.backup.session import close_quietly, shut_down, watching
 from dumper.log import get_logger
 
 log = get_logger("interrupt")
@@ -41,7 +41,6 @@ def interrupt_on_cancel(
         yield
         return
     thread_id = int(conn.thread_id())
-    done = threading.Event()
     # the kill connection must not give up because of the very cancel it serves
     kill_params = dataclasses.replace(params, cancel=None)
 
@@ -57,12 +56,11 @@ def interrupt_on_cancel(
                 with killer.cursor() as cur:
                     cur.execute(f"KILL QUERY {thread_id}")
             finally:
-                with contextlib.suppress(Exception):
-                    killer.close()
+                close_quietly(killer)
         except Exception as exc:  # the cancel still takes effect between statements
             log.warning("cancel: could not interrupt the running statement: %s", exc)
 
-    def watch() -> None:
+    def watch(done: threading.Event) -> None:
         while not done.is_set():
             if cancel.wait(POLL_SECONDS):
                 break
@@ -75,15 +73,7 @@ def interrupt_on_cancel(
         log.warning(
             "cancel: the statement did not end within %g s; closing the connection", FORCE_AFTER
         )
-        sock = getattr(conn, "_sock", None)  # PyMySQL's socket; None once it closed
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        shut_down(getattr(conn, "_sock", None))  # PyMySQL's socket; None once it closed
 
-    watcher = threading.Thread(target=watch, name="dumper-cancel", daemon=True)
-    watcher.start()
-    try:
+    with watching(watch, "dumper-cancel", FORCE_AFTER + 1):
         yield
-    finally:
-        done.set()
-        watcher.join(FORCE_AFTER + 1)

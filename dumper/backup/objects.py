@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import graphlib
 import re
+from typing import Any
 
 from dumper.backup.fileformat import FILE_SQL_MODE, section
 from dumper.backup.session import Session, text
@@ -177,16 +178,24 @@ class SchemaObjects:
             )
 
     def _write_compound(
-        self, kind: str, name: str, drop: str | None, create: str, context: str
+        self, kind: str, name: str, create: str, row: tuple[Any, ...], extra_context: str = ""
     ) -> None:
-        delim = compound_delimiter(create)
+        """A routine, trigger or event between DELIMITER lines, under the context it was created
+        in: `row` holds SHOW CREATE's sql_mode, client charset, collation and database collation
+        (the caller reorders them so)."""
+        sql_mode, cs, coll, db_coll = (text(v) for v in row)
+        body = self._client_text(cs, create) or create
+        context = self._db_collation_context(db_coll)
+        context += self._set_context(sql_mode, cs, coll, create)
+        delim = compound_delimiter(body)
         self._write(
-            section(kind, name)
-            + (f"{drop};\n" if drop else "")
+            section(kind.title(), name)
+            + f"DROP {kind} IF EXISTS {quote_ident(name)};\n"
             + context
+            + extra_context
             # the delimiter goes on a line of its own: a body may end in a -- or # comment,
             # which would swallow a delimiter on the same line
-            + f"DELIMITER {delim}\n{create}\n{delim}\nDELIMITER ;\n"
+            + f"DELIMITER {delim}\n{body}\n{delim}\nDELIMITER ;\n"
             + self._reset_context()
         )
 
@@ -211,15 +220,7 @@ class SchemaObjects:
                     f"cannot read the definition of {kind.lower()} {name}: the dump user lacks "
                     "the privilege to see it"
                 )
-            sql_mode, create, cs, coll = text(row[1]), text(row[2]), text(row[3]), text(row[4])
-            self._write_compound(
-                kind.title(),
-                name,
-                f"DROP {kind} IF EXISTS {ident}",
-                self._client_text(cs, create) or create,
-                self._db_collation_context(text(row[5]))
-                + self._set_context(sql_mode, cs, coll, create),
-            )
+            self._write_compound(kind, name, text(row[2]), (row[1], row[3], row[4], row[5]))
 
     def dump_triggers(self) -> None:
         rows = self._query(
@@ -234,16 +235,8 @@ class SchemaObjects:
             ident = quote_ident(name)
             row = self._one(f"SHOW CREATE TRIGGER {ident}")
             assert row is not None
-            sql_mode, cs, coll = text(row[1]), text(row[3]), text(row[4])
             create = unqualify_trigger(text(row[2]), self.database)
-            self._write_compound(
-                "Trigger",
-                name,
-                f"DROP TRIGGER IF EXISTS {ident}",
-                self._client_text(cs, create) or create,
-                self._db_collation_context(text(row[5]))
-                + self._set_context(sql_mode, cs, coll, create),
-            )
+            self._write_compound("TRIGGER", name, create, (row[1], row[3], row[4], row[5]))
 
     def dump_events(self) -> None:
         names = sorted(
@@ -261,13 +254,13 @@ class SchemaObjects:
             ident = quote_ident(name)
             row = self._one(f"SHOW CREATE EVENT {ident}")
             assert row is not None
-            sql_mode, tz, create = text(row[1]), text(row[2]), text(row[3])
-            cs, coll = text(row[4]), text(row[5])
-            context = self._db_collation_context(text(row[6]))
-            context += self._set_context(sql_mode, cs, coll, create)
-            context += f"SET time_zone = {quote_string(tz)};\n"
-            body = self._client_text(cs, create) or create
-            self._write_compound("Event", name, f"DROP EVENT IF EXISTS {ident}", body, context)
+            self._write_compound(
+                "EVENT",
+                name,
+                text(row[3]),
+                (row[1], row[4], row[5], row[6]),
+                f"SET time_zone = {quote_string(text(row[2]))};\n",
+            )
             self._write("SET time_zone = '+00:00';\n")
 
 

@@ -6,7 +6,6 @@ statements travel as raw bytes and are never decoded.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import re
 import threading
@@ -19,7 +18,7 @@ from typing import Any
 from dumper.backup import dsn
 from dumper.backup.gzipio import sql_pieces
 from dumper.backup.interrupt import interrupt_on_cancel
-from dumper.backup.session import server_error_text
+from dumper.backup.session import close_quietly, open_restore_connection, server_error_text
 from dumper.backup.sqlsplit import Statement, StatementSplitter
 from dumper.backup.verify import verify_file
 from dumper.errors import Cancelled, RestoreFailed
@@ -188,8 +187,6 @@ def restore_file(
     failing statement, ConnectionFailed, Cancelled. Statements executed before a failure or a
     cancel stay committed, as with the mysql client.
     """
-    from pymysql.constants import CLIENT
-
     path = Path(path)
     try:
         info = verify_file(path, cancel=cancel)
@@ -197,9 +194,7 @@ def restore_file(
         raise Cancelled(
             f"restore cancelled after 0 statements, {exc.message}", statements=0
         ) from exc
-    # autocommit as with the mysql client: each statement that succeeded stays, and a failure
-    # never rolls back earlier rows (InnoDB's bulk-insert mode would roll back a whole table).
-    conn = connect(params, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
+    conn = open_restore_connection(params, connect)
     started = time.monotonic()
     producer = _Producer(path, info.compressed)
     try:
@@ -221,7 +216,7 @@ def restore_file(
         producer.stop.set()
         if producer.is_alive():
             producer.join(5)
-        _close_quietly(conn)
+        close_quietly(conn)
     log.info(
         "restored %s into %s: %d statements in %.1f s",
         path.name,
@@ -261,8 +256,3 @@ def _cancelled(executor: _Executor) -> Cancelled:
         f"restore cancelled after {executor.executed} statements",
         statements=executor.executed,
     )
-
-
-def _close_quietly(conn: Any) -> None:
-    with contextlib.suppress(Exception):  # closing a dead connection is not worth an error
-        conn.close()

@@ -4,6 +4,7 @@ and the one way a server error becomes text."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,28 @@ def server_error_text(exc: BaseException) -> str:
 def text(value: bytes | None) -> str:
     """A value the server sent as bytes (dump connections decode nothing), as str."""
     return "" if value is None else value.decode("utf-8", "surrogateescape")
+
+
+def shut_down(sock: socket.socket | None) -> None:
+    """End any read or write blocked on `sock` in another thread; the socket may be gone."""
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+@contextlib.contextmanager
+def watching(
+    watch: Callable[[threading.Event], None], name: str, join_timeout: float | None = None
+) -> Iterator[None]:
+    """Run `watch(done)` in a daemon thread while the block runs; `done` is set when it ends."""
+    done = threading.Event()
+    watcher = threading.Thread(target=watch, args=(done,), name=name, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(join_timeout)
 
 
 def close_quietly(conn: Any) -> None:
