@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.sink import part_path
 from dumper.backup.verify import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
@@ -577,7 +578,7 @@ def test_shutdown_removes_the_part_file_of_a_job_stuck_in_the_engine(
     entered = threading.Event()
 
     def stuck_dump(params: ConnParams, out: Path, **kw: Any) -> Any:
-        out.with_name(out.name + ".part").write_bytes(b"-- dumper partial")
+        part_path(out).write_bytes(b"-- dumper partial")
         entered.set()
         release.wait(30)  # deaf to the cancel, as a call blocked in a driver would be
         raise DumpFailed("gave up")
