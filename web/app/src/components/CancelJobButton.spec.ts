@@ -79,7 +79,7 @@ describe('cancel button on the backups page', () => {
     await cancelBackupButton(app).trigger('click')
     await flushPromises()
     expect(toast(app, 'error')).toContain(
-      'Could not cancel the backup of "shop": Not possible right now: backup 7 already ended (success): nothing to cancel',
+      'Could not cancel the backup of "shop": This job has already ended; there is nothing to cancel.',
     )
     expect(cancelBackupButton(app).attributes('disabled')).toBeUndefined()
   })
@@ -126,7 +126,7 @@ describe('cancel button on the backups page', () => {
     await button(app.wrapper.get('[role="dialog"]'), 'Stop the restore').trigger('click')
     await flushPromises()
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
-    expect(toast(app, 'error')).toContain('Could not cancel the restore of "shop": Not possible right now: restore 2 already ended')
+    expect(toast(app, 'error')).toContain('Could not cancel the restore of "shop": This job has already ended; there is nothing to cancel.')
   })
 })
 

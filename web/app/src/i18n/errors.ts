@@ -1,11 +1,19 @@
-// What the server (and the client itself) says went wrong, in the UI's language: the one table
-// from error code to text, and the one table from the server's field messages to texts.
-// A code's text takes the server's message as {detail} where that carries the specifics (the
-// reason a connection failed, what clashed); a code or field message not known here shows as sent.
-import { ApiError } from '@/services/api'
+// What the server (and the client itself) says went wrong, in the UI's language. The server words
+// its errors in English; this is the one place that turns them into the UI's texts:
+// - each error code has a text (CODE_TEXT);
+// - the messages docs/API.md documents have their own texts per code (MESSAGE_TEXT), their names
+//   and numbers taken from the message;
+// - field messages and field names read as the form says them (FIELD_TEXT, FIELD_LABEL);
+// - a job's notes and a connection report, which carry the same kinds of server text.
+// A code not known here (a proxy page) shows as sent; a known code with an unknown message takes
+// the message as {detail} where its text has one.
+import { ApiError, type ConnectionReport } from '@/services/api'
 import type { MessageKey, Params } from '.'
 
 export type Translate = (key: MessageKey, params?: Params) => string
+
+/** A known message: its pattern (named groups become the text's parameters) and its text. */
+type Known = readonly [RegExp, MessageKey]
 
 /** The codes of dumper/http/router.py ERROR_TABLE, the dispatcher's `internal`, and the client's `network`. */
 const CODE_TEXT: Record<string, MessageKey> = {
@@ -27,8 +35,51 @@ const CODE_TEXT: Record<string, MessageKey> = {
   network: 'error.network',
 }
 
-/** The field messages of dumper/targets.py validate_target (and the store's "already taken"). */
-const FIELD_TEXT: ReadonlyArray<readonly [RegExp, MessageKey]> = [
+/** A name as Python's repr() quotes it: 'shop', or "o'hara". */
+const NAME = String.raw`(?:'(?<name>[^']*)'|"(?<dname>.*)")`
+
+/** How a connection failure reads (dumper/backup/dsn.py): MySQL's own reason stays as it is. */
+const CONNECTION: readonly Known[] = [
+  [
+    /^cannot connect to (?<url>\S+): the server accepted the connection but did not answer the MySQL handshake within (?<seconds>[\d.]+) s/,
+    'error.connection.handshake',
+  ],
+  [/^cannot connect to (?<url>\S+): invalid host name$/, 'error.connection.badHost'],
+  [/^cannot connect to (?<url>\S+): (?<reason>[\s\S]*)$/, 'error.connection.failed'],
+]
+
+/** The messages docs/API.md documents, per code (dumper/app.py, jobs.py, store.py, http/). */
+const MESSAGE_TEXT: Record<string, readonly Known[]> = {
+  conflict: [
+    [new RegExp(String.raw`^target ${NAME} has (?<count>\d+) backup\(s\)`), 'error.conflict.hasBackups'],
+    [new RegExp(String.raw`^a backup of target ${NAME} is already running`), 'error.conflict.backupRunning'],
+    [new RegExp(String.raw`^a restore of target ${NAME} is already running`), 'error.conflict.restoreRunning'],
+    [
+      new RegExp(String.raw`^database '(?<db>[^']*)' on (?<host>\S+) is busy: \w+ \d+ of target ${NAME} is running on it$`),
+      'error.conflict.databaseBusy',
+    ],
+    [/^the service is shutting down$/, 'error.conflict.shuttingDown'],
+    [/^backup \d+ is still running$/, 'error.conflict.stillRunning'],
+    [/^backup \d+ is being restored$/, 'error.conflict.beingRestored'],
+    [/^(?:backup|restore) \d+ already ended \(\w+\): nothing to cancel$/, 'error.conflict.alreadyEnded'],
+    [/^(?:backup|restore) \d+ is not run by this service/, 'error.conflict.notHere'],
+    [new RegExp(String.raw`^a target named ${NAME} already exists$`), 'error.conflict.nameTaken'],
+  ],
+  forbidden: [[/^cross-site request refused/, 'error.forbidden.crossSite']],
+  bad_request: [
+    [/ALLOWED_HOSTS$/, 'error.bad_request.host'],
+    [/^the path holds a control character$/, 'error.bad_request.path'],
+    [/^the request body ended early/, 'error.bad_request.slow'],
+    [
+      /^(?:chunked request bodies|conflicting Content-Length|invalid Content-Length|a JSON body is required|Content-Type must be|malformed JSON|JSON nested deeper|the body must be a JSON object)/,
+      'error.bad_request.body',
+    ],
+  ],
+  connection_failed: CONNECTION,
+}
+
+/** The field messages of dumper/inputs.py and targets.py (and the store's "already taken"). */
+const FIELD_TEXT: readonly Known[] = [
   [/^is required$/, 'validation.required'],
   [/^must not be empty$/, 'validation.required'],
   [/^must not be blank$/, 'validation.blank'],
@@ -40,23 +91,95 @@ const FIELD_TEXT: ReadonlyArray<readonly [RegExp, MessageKey]> = [
   [/^must be true or false$/, 'validation.boolean'],
   [/^already taken$/, 'validation.taken'],
   [/^unknown field$/, 'validation.unknownField'],
+  [/^must be the exact target name$/, 'validation.confirmName'],
+  [/^status is \w+$/, 'validation.notSuccessful'],
+  [/^must be an object$/, 'validation.object'],
+  [/^invalid$/, 'validation.invalid'],
 ]
+
+/** Field names as the form labels them; others (none the API documents) show as sent. */
+const FIELD_LABEL: Record<string, MessageKey> = {
+  name: 'edit.name',
+  host: 'edit.host',
+  port: 'edit.port',
+  dbname: 'edit.dbname',
+  user: 'edit.user',
+  password: 'edit.password',
+  comment: 'edit.comment',
+  schedule_time: 'edit.scheduleTime',
+  retention_days: 'edit.retention',
+  auto_compress: 'edit.autoCompress',
+  confirm: 'field.confirm',
+  backup: 'field.backup',
+  body: 'field.body',
+  with_backups: 'field.deleteOption',
+  keep_files: 'field.deleteOption',
+}
+
+/** A job's notes (dumper/jobs.py, targets.py) that say the same in every failed or cancelled run. */
+const NOTES_TEXT: readonly Known[] = [
+  [/^cancelled by the user$/, 'notes.cancelled'],
+  [/^cancelled by the user before (?:the restore started|the first statement): the database was not changed$/, 'notes.cancelledUnchanged'],
+  [/^cancelled by the user after (?<statements>\d+) statements: the database is partially restored/, 'notes.cancelledPartial'],
+  [/^the stored password cannot be decrypted/, 'notes.passwordUnreadable'],
+  ...CONNECTION,
+]
+
+/** The first known message that matches, in the UI's language; null when none does. */
+function known(table: readonly Known[] | undefined, message: string, t: Translate): string | null {
+  for (const [pattern, key] of table ?? []) {
+    const match = pattern.exec(message)
+    if (!match) continue
+    const { dname, ...groups } = match.groups ?? {}
+    const params: Params = {}
+    for (const [k, v] of Object.entries(groups)) if (v !== undefined) params[k] = v
+    if (dname !== undefined) params.name = dname
+    return t(key, params)
+  }
+  return null
+}
 
 /** A server field message in the UI's language, or as sent when it is not one we know. */
 export function fieldErrorText(message: string, t: Translate): string {
-  for (const [pattern, key] of FIELD_TEXT) {
-    const match = pattern.exec(message)
-    if (match) return t(key, match.groups)
-  }
-  return message
+  return known(FIELD_TEXT, message, t) ?? message
 }
 
-/** A readable sentence for any thrown value; field errors are appended for 422s. */
+/** A field's name as the form labels it. */
+export function fieldLabel(field: string, t: Translate): string {
+  const key = FIELD_LABEL[field]
+  return key ? t(key) : field
+}
+
+/** A readable sentence for any thrown value; field errors are appended (not for the restore guard). */
 export function errorText(e: unknown, t: Translate): string {
   if (!(e instanceof ApiError)) return e instanceof Error ? e.message : String(e)
   const key = CODE_TEXT[e.code]
-  const text = key ? t(key, { detail: e.message }) : e.message
-  const fields = Object.entries(e.fields)
+  const text = key ? (known(MESSAGE_TEXT[e.code], e.message, t) ?? t(key, { detail: e.message })) : e.message
+  const fields = e.code === 'confirmation_required' ? [] : Object.entries(e.fields)
   if (fields.length === 0) return text
-  return `${text} (${fields.map(([k, v]) => `${k}: ${fieldErrorText(v, t)}`).join('; ')})`
+  return `${text} (${fields.map(([k, v]) => `${fieldLabel(k, t)}: ${fieldErrorText(v, t)}`).join('; ')})`
+}
+
+/** A job's notes (why it failed, how a cancel left the database) in the UI's language where known. */
+export function notesText(notes: string, t: Translate): string {
+  return known(NOTES_TEXT, notes, t) ?? notes
+}
+
+/** What a connection test found (dumper/backup/probe.py), from its fields where they say it. */
+export function reportText(report: ConnectionReport, t: Translate): string {
+  const { message } = report
+  if (report.ok) {
+    const version = report.server_version ?? ''
+    const count = /(\d+) table\(s\) readable/.exec(message)?.[1]
+    if (count === undefined) return t('edit.testOk', { version })
+    const tables = count === '1' ? t('report.tableOne') : t('report.tableMany', { count })
+    return t('report.connected', { version, tables })
+  }
+  if (report.database_exists === false) {
+    const db = /^database '(?<db>[^']*)'/.exec(message)?.groups?.db ?? ''
+    return t('report.noDatabase', { db })
+  }
+  const reason = /^(cannot read the database|query failed): ([\s\S]*)$/.exec(message)
+  if (reason) return t(reason[1] === 'query failed' ? 'report.queryFailed' : 'report.cannotRead', { reason: reason[2]! })
+  return notesText(message, t)
 }

@@ -8,6 +8,7 @@ import {
   type RouterHistory,
 } from 'vue-router'
 import type { Pinia } from 'pinia'
+import { watchEffect } from 'vue'
 import Backups from '@/pages/Backups.vue'
 import Dashboard from '@/pages/Dashboard.vue'
 import Login from '@/pages/Login.vue'
@@ -41,12 +42,12 @@ export function createAppRouter(history: RouterHistory = createWebHistory()): Ro
   return createRouter({ history, routes, scrollBehavior: () => ({ top: 0 }) })
 }
 
-/** Sets the tab title from the route (in the chosen language). */
+/** Sets the tab title from the route in the chosen language, again when the language changes. */
 export function installTitles(router: Router, pinia: Pinia): void {
-  router.afterEach((to) => {
-    const key = to.meta.title
-    const locale = usePrefsStore(pinia).locale
-    document.title = key ? `${translate(locale, key)} · dumper` : 'dumper'
+  const prefs = usePrefsStore(pinia)
+  watchEffect(() => {
+    const key = router.currentRoute.value.meta.title
+    document.title = key ? `${translate(prefs.locale, key)} · dumper` : 'dumper'
   })
 }
 

@@ -3,6 +3,7 @@ import {
   formatBytes,
   formatDateTime,
   formatDuration,
+  formatNumber,
   isValidHHMM,
   localZoneName,
   percent,
@@ -31,6 +32,18 @@ describe('format', () => {
     expect(formatDuration(42)).toBe('42 s')
     expect(formatDuration(125)).toBe('2 min 5 s')
     expect(formatDuration(3 * 3600 + 60)).toBe('3 h 1 min')
+  })
+
+  it('writes decimal and thousands separators the way the chosen language does', () => {
+    expect(formatBytes(73.1 * 1024 ** 2, 'de')).toBe('73,1 MiB')
+    expect(formatBytes(1536, 'de')).toBe('1,50 KiB')
+    expect(formatBytes(512, 'de')).toBe('512 B')
+    expect(formatDuration(1.7, 'de')).toBe('1,7 s')
+    expect(formatDuration(1.7, 'en')).toBe('1.7 s')
+    expect(formatDuration(125, 'de')).toBe('2 min 5 s')
+    expect(formatNumber(47000, 'de')).toBe('47.000')
+    expect(formatNumber(47000, 'en')).toBe('47,000')
+    expect(formatNumber(null, 'de')).toBe('–')
   })
 
   it('formats times in the UI language and passes through what it cannot parse', () => {

@@ -1,6 +1,30 @@
 // Formatting of sizes, durations, times and the UTC <-> local schedule time, shared by all pages.
 
-export function formatBytes(bytes: number | null | undefined): string {
+/** The Intl locale for the UI language: German separators for 'de', English ones otherwise. */
+function intlLocale(locale: string): string {
+  return locale === 'de' ? 'de-DE' : 'en-GB'
+}
+
+const numberFormats = new Map<string, Intl.NumberFormat>()
+
+/** `value` with exactly `digits` decimals and the language's separators ("73,1", "47.000"). */
+function decimal(value: number, digits: number, locale: string): string {
+  const key = `${locale}:${digits}`
+  let nf = numberFormats.get(key)
+  if (!nf) {
+    nf = new Intl.NumberFormat(intlLocale(locale), { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    numberFormats.set(key, nf)
+  }
+  return nf.format(value)
+}
+
+/** A count (rows, statements) with the language's thousands separator; '–' for null. */
+export function formatNumber(n: number | null | undefined, locale = 'en'): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–'
+  return decimal(n, 0, locale)
+}
+
+export function formatBytes(bytes: number | null | undefined, locale = 'en'): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '–'
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let v = bytes
@@ -10,13 +34,13 @@ export function formatBytes(bytes: number | null | undefined): string {
     i++
   }
   const digits = i === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2
-  return `${v.toFixed(digits)} ${units[i]}`
+  return `${decimal(v, digits, locale)} ${units[i]}`
 }
 
-export function formatDuration(seconds: number | null | undefined): string {
+export function formatDuration(seconds: number | null | undefined, locale = 'en'): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–'
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
+  if (seconds < 60) return `${decimal(seconds, seconds < 10 ? 1 : 0, locale)} s`
   const total = Math.round(seconds)
   const h = Math.floor(total / 3600)
   const m = Math.floor((total % 3600) / 60)
@@ -29,7 +53,7 @@ export function formatDateTime(iso: string | null | undefined, locale = 'en'): s
   if (!iso) return '–'
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return iso
-  return new Intl.DateTimeFormat(locale === 'de' ? 'de-DE' : 'en-GB', {
+  return new Intl.DateTimeFormat(intlLocale(locale), {
     dateStyle: 'medium',
     timeStyle: 'short',
   }).format(d)
