@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import threading
 from collections.abc import Callable, Mapping
@@ -27,6 +26,9 @@ from dumper.errors import (
 from dumper.folder import BackupFolder
 from dumper.jobs import Engine, JobKind, JobRunner
 from dumper.log import get_logger
+from dumper.notify.queue import Notifier
+from dumper.notify.service import ChannelService
+from dumper.notify.watch import Watch
 from dumper.scheduler import Scheduler, missed_slot, next_run_at
 from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
@@ -68,9 +70,15 @@ class App:
         scheduler: Scheduler,
         clock: Clock,
         *,
+        channels: ChannelService,
+        notifier: Notifier,
+        watch: Watch,
         connect_fn: Callable[..., Any] = connect,
     ) -> None:
         self.config = config
+        self.channels = channels  # notification channels and the delivery log
+        self.notifier = notifier  # the delivery queue (started by start())
+        self.watch = watch  # stale targets, disk space, passwords: after every scheduler tick
         self.store = store
         self.targets = targets
         self.runner = runner
@@ -89,9 +97,10 @@ class App:
         """Open the store (migrating it) and wire the parts; nothing runs until start()."""
         clock = clock or SystemClock()
         store = Store(config.sqlite_path)
+        cipher = Cipher(config.enc_key)
         targets = TargetService(
             store,
-            Cipher(config.enc_key),
+            cipher,
             clock,
             connect_timeout=config.db_connect_timeout,
             read_timeout=config.db_read_timeout,
@@ -99,12 +108,54 @@ class App:
         folder = BackupFolder(
             config.backup_dir, file_mode=config.file_mode, dir_mode=config.dir_mode
         )
-        runner = JobRunner(store, targets, clock, folder, config.max_parallel_jobs, engine=engine)
-        return cls(config, store, targets, runner, Scheduler(clock, store, runner), clock)
+        channels = ChannelService(
+            store, cipher, clock, public_url=config.public_url, timeout=config.notify_timeout
+        )
+        notifier = Notifier(
+            store,
+            channels,
+            clock,
+            retries=config.notify_retries,
+            backoff=config.notify_backoff_seconds,
+            timeout=config.notify_timeout,
+            public_url=config.public_url,
+        )
+        runner = JobRunner(
+            store,
+            targets,
+            clock,
+            folder,
+            config.max_parallel_jobs,
+            engine=engine,
+            on_event=notifier.emit,
+        )
+        watch = Watch(
+            store,
+            targets,
+            folder,
+            clock,
+            notifier.emit,
+            stale_grace=timedelta(minutes=config.stale_grace_minutes),
+            disk_low_bytes=config.disk_low_mb * 1024 * 1024,
+            running_since=runner.running_since,
+        )
+        scheduler = Scheduler(clock, store, runner, after_tick=watch.check)
+        return cls(
+            config,
+            store,
+            targets,
+            runner,
+            scheduler,
+            clock,
+            channels=channels,
+            notifier=notifier,
+            watch=watch,
+        )
 
     def start(self) -> None:
         """Crash recovery, then the scheduler thread. Call once, in the serving process."""
         self.folder.ensure()
+        self.notifier.start()
         recovery = self.runner.recover()
         if recovery.failed_backups or recovery.failed_restores:
             log.warning(
@@ -138,6 +189,9 @@ class App:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.runner.shutdown(timeout)
+        # what the last jobs reported gets a moment to go out; the rest is logged as dropped
+        self.notifier.idle(min(2.0, timeout))
+        self.notifier.stop()
         self.store.close()
 
     # -- targets ----------------------------------------------------------------------------
@@ -205,7 +259,7 @@ class App:
                 f.dbname,
                 connect_timeout=self.config.db_connect_timeout,
             )
-        return ConnectionReport(**dataclasses.asdict(probe(params, self._connect)))
+        return probe(params, self._connect)
 
     # -- backups and restores ---------------------------------------------------------------
 
@@ -373,6 +427,9 @@ class App:
             disk_free_bytes=disk.free_bytes,
             scheduler_running=self._scheduler_alive(),
             scheduler_last_tick_timestamp_seconds=_stamp(tick) if tick else None,
+            notifications_sent_total=self.notifier.sent_total,
+            notifications_failed_total=self.notifier.failed_total,
+            notifications_queued=self.notifier.queued,
             targets=per_target,
         )
 
@@ -412,6 +469,7 @@ class App:
             schedule_time=t.schedule_time,
             retention_days=t.retention_days,
             auto_compress=t.auto_compress,
+            notify=t.notify,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,

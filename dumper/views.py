@@ -12,10 +12,14 @@ from datetime import datetime
 from typing import Literal
 
 from dumper.backup.dump import DumpProgress
+from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
 from dumper.store import Status, Trigger
+
+# The engine's probe result is the API's connection report, field for field.
+ConnectionReport = ProbeResult
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class TargetView:
     schedule_time: str | None
     retention_days: int
     auto_compress: bool
+    notify: bool
     created_at: datetime
     updated_at: datetime
     has_password: bool
@@ -123,15 +128,6 @@ class JobView:
 
 
 @dataclass(frozen=True)
-class ConnectionReport:
-    ok: bool
-    server_version: str | None
-    database_exists: bool | None
-    can_read: bool | None
-    message: str
-
-
-@dataclass(frozen=True)
 class ConfigView:
     app_port: int
     sqlite_path: str
@@ -194,6 +190,9 @@ class MetricsView:
     disk_free_bytes: int
     scheduler_running: bool
     scheduler_last_tick_timestamp_seconds: float | None
+    notifications_sent_total: int  # delivered (since the process started)
+    notifications_failed_total: int  # given up after NOTIFY_RETRIES
+    notifications_queued: int
     targets: list[TargetMetrics]
 
 

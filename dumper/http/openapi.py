@@ -36,7 +36,6 @@ def _components() -> dict[str, dict[str, Any]]:
         BackupView,
         RestoreView,
         JobView,
-        ConnectionReport,
         SettingsView,
         HealthView,
         ReadinessView,
@@ -44,6 +43,7 @@ def _components() -> dict[str, dict[str, Any]]:
         CreatedTokenView,
     ):
         c.add_dataclass(view)
+    c.add_dataclass(ConnectionReport, name="ConnectionReport")  # the engine's probe result
     c.add_dataclass(ErrorBody, name="Error")
     c.schemas["TargetInput"] = input_schema(TARGET_FIELDS, REQUIRED_FIELDS)
     c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)

@@ -110,6 +110,12 @@ for (const theme of ['light', 'dark'] as const) {
       await openModal(page, words.restore, 'restore guard', findings, good)
       await openModal(page, words.details, 'details', findings, good)
       await openModal(page, words.delete, 'delete backup', findings, good)
+      // A finished restore leaves its result on the page.
+      await good.getByRole('button', { name: words.restore, exact: true }).click()
+      await page.getByRole('dialog').getByRole('textbox').fill(target.name)
+      await page.getByRole('dialog').locator('.btn-error').click()
+      await expect(page.getByTestId('restore-result')).toBeVisible({ timeout: 60_000 })
+      await scan(page, 'restore result', findings)
 
       await page.goto(`/targets/${failing}/backups`)
       const failed = page.locator('[data-backup-id][data-status="failed"]').first()

@@ -90,8 +90,59 @@ describe('backups page', () => {
     await vi.advanceTimersByTimeAsync(2000)
     await flushPromises()
     expect(f.callsTo('GET /api/restores/2').length).toBeGreaterThan(0)
-    expect(app.wrapper.text()).toContain('Restore of "shop" finished: 1234 statements.')
     expect(app.wrapper.text()).not.toContain('Restore running')
+    // The result stays on the page, in the backup's terms: its tables and rows are back.
+    const result = app.wrapper.get('[data-testid="restore-result"]')
+    expect(result.text()).toContain('Restore finished: 16 tables, 47,000 rows')
+    expect(app.wrapper.findAll('[data-kind]').some((x) => x.text().includes('finished'))).toBe(false) // said once, here
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(app.wrapper.get('[data-testid="restore-result"]').text()).toContain('47,000 rows')
+  })
+
+  it('says the target does not exist when a deep link names an unknown id', async () => {
+    const missing = { status: 404, body: { error: { code: 'not_found', message: 'target 9999 not found' } } }
+    mockFetch({ 'GET /api/targets/9999': missing, 'GET /api/targets/9999/backups': missing, 'GET /api/jobs': { body: [] } })
+    app = await mountApp('/targets/9999/backups')
+    const w = app.wrapper
+    expect(w.get('h1').text()).toBe('Target not found')
+    expect(w.text()).not.toContain('Backups of ""')
+    expect(w.findAll('button').filter((b) => b.text() === 'Try again')).toHaveLength(0)
+    expect(w.findAll('main a').map((a) => a.attributes('href'))).toContain('/targets')
+  })
+
+  it('writes sizes, durations and counts the German way in German', async () => {
+    localStorage.setItem('dumper.locale', 'de')
+    base()
+    app = await mountApp('/targets/1/backups')
+    const ok = app.wrapper.get('tr[data-backup-id="5"]')
+    expect(ok.text()).toContain('3,2 s')
+    await button(ok, 'Details').trigger('click')
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('47.000')
+    expect(dialog.text()).toContain('3,2 s')
+  })
+
+  it('says why the actions wait while a job of the target runs', async () => {
+    const running = makeBackup({ id: 7, status: 'running', finished_at: null, duration_seconds: null, size_bytes: null, sha256: null, progress: { bytes_written: 0, rows: 0, table: null, tables_done: 0, tables_total: 0 } })
+    mockFetch({
+      'GET /api/targets/1': { body: makeTarget({ running_job: { kind: 'backup', id: 7 } }) },
+      'GET /api/targets/1/backups': { body: [running, makeBackup({ id: 5 })] },
+      'GET /api/jobs': { body: [makeJob({ id: 7, progress: running.progress! })] },
+    })
+    app = await mountApp('/targets/1/backups')
+    const w = app.wrapper
+    const why = (b: ReturnType<typeof button>) => {
+      expect(b.attributes('disabled'), b.text()).toBeDefined()
+      const id = b.attributes('aria-describedby')
+      expect(id, b.text()).toBeTruthy()
+      return w.get(`[id="${id}"]`).text()
+    }
+    expect(why(button(w, 'Back up now'))).toBe('A backup of this target is running.')
+    const ok = w.get('tr[data-backup-id="5"]')
+    expect(why(button(ok, 'Restore'))).toBe('A backup of this target is running.')
+    expect(why(button(ok, 'Delete'))).toBe('A backup of this target is running.')
+    expect(w.get('tr[data-backup-id="7"]').text()).toContain('starting')
+    expect(w.get('tr[data-backup-id="7"]').text()).not.toContain('0 of 0 tables')
   })
 
   it('tells why the server refused a restore', async () => {

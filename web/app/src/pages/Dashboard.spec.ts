@@ -41,7 +41,15 @@ describe('dashboard page', () => {
     const bar = w.get('progress[aria-label="Backup shop"]')
     expect(bar.attributes('value')).toBe('25')
     expect(w.text()).toContain('3 of 12 tables')
-    expect(w.text()).toContain('5.00 MiB used by backups · 600 GiB free of 1000 GiB')
+    const disk = w.get('[data-testid="disk"]')
+    expect(disk.text()).toContain('Backups5.00 MiB')
+    expect(disk.text()).toContain('Other use400 GiB')
+    expect(disk.text()).toContain('Free600 GiB')
+    expect(disk.text()).toContain('of 1,000 GiB')
+    expect(disk.get('[role="img"]').attributes('aria-label')).toBe('Backups 5.00 MiB, other use 400 GiB, free 600 GiB of 1,000 GiB')
+    // A running job says why its target's button waits.
+    const reason = shop.get(`[id="${button(shop, 'Back up now').attributes('aria-describedby')}"]`)
+    expect(reason.text()).toBe('A backup of this target is running.')
     expect(w.get('svg[role="img"]').attributes('aria-label')).toContain('shop')
   })
 

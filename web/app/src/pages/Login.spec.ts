@@ -53,6 +53,32 @@ describe('login', () => {
     expect(app.router.currentRoute.value.path).toBe('/login')
   })
 
+  it('keeps the login for this tab only, unless asked to remember it on this device', async () => {
+    const f = mockFetch({ 'GET /api/targets': unauthorized, 'GET /api/jobs': unauthorized, 'GET /api/settings': unauthorized })
+    app = await mountApp('/targets')
+    await flushPromises()
+    const w = app.wrapper
+    const remember = input(w, 'Remember on this device')
+    expect(remember.attributes('type')).toBe('checkbox')
+    expect((remember.element as HTMLInputElement).checked).toBe(false)
+    expect(w.text()).toContain('anyone using this browser')
+    f.on('GET /api/settings', { body: makeSettings({ auth_enabled: true }) })
+      .on('GET /api/targets', { body: [makeTarget()] })
+      .on('GET /api/jobs', { body: [] })
+    await input(w, 'User name').setValue('admin')
+    await input(w, 'Password').setValue('right')
+    await remember.setValue(true)
+    await w.get('form').trigger('submit')
+    await flushPromises()
+    expect(app.router.currentRoute.value.path).toBe('/targets')
+    expect(localStorage.getItem('dumper.credentials')).toBe(encodeBasic('admin', 'right'))
+    expect(sessionStorage.getItem('dumper.credentials')).toBeNull()
+
+    await button(w, 'Log out').trigger('click')
+    await flushPromises()
+    expect(localStorage.getItem('dumper.credentials')).toBeNull()
+  })
+
   it('says when the server throttles login attempts and ignores foreign redirects', async () => {
     mockFetch({ 'GET /api/settings': { status: 429, body: { error: { code: 'too_many_requests', message: 'wait' } } } })
     app = await mountApp('/login?redirect=//evil.example')

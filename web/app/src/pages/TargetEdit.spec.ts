@@ -94,13 +94,45 @@ describe('target edit page', () => {
     await flushPromises()
     expect(f.callsTo('POST /api/targets/test')[0]!.body).toMatchObject({ password: 'new', host: 'db.lan' })
     expect(app.wrapper.get('[data-testid="test-result"]').text()).toContain('Connection failed: Access denied for user')
-    expect(app.wrapper.get('[role="alert"]').text()).toContain('Access denied for user')
+    // Said once, beside the button: no toast repeats it.
+    expect(app.wrapper.findAll('[data-kind]')).toHaveLength(0)
+    expect(app.wrapper.text().split('Access denied for user')).toHaveLength(2)
+  })
+
+  it('shows a refused save once, in the form, not also as toasts', async () => {
+    mockFetch({
+      'POST /api/targets': {
+        status: 422,
+        body: {
+          error: {
+            code: 'invalid_input',
+            message: 'invalid target: host, name, port',
+            fields: { name: 'already taken', host: 'must not be blank', port: 'must be an integer from 1 to 65535' },
+          },
+        },
+      },
+    })
+    app = await mountApp('/targets/new')
+    await fillNew()
+    await app.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(app.wrapper.findAll('[data-kind]')).toHaveLength(0)
+    expect(app.wrapper.get('form [role="alert"]').text()).toBe('Please correct the marked fields.')
+    expect(input('Name').attributes('aria-invalid')).toBe('true')
+
+    // A refusal without field errors is said in the form too.
+    mockFetch({ 'POST /api/targets': { status: 500, body: { error: { code: 'internal', message: 'internal server error' } } } })
+    await app.wrapper.get('form').trigger('submit')
+    await flushPromises()
+    expect(app.wrapper.findAll('[data-kind]')).toHaveLength(0)
+    expect(app.wrapper.get('form [role="alert"]').text()).toBe('Internal server error; the server log has the details.')
   })
 
   it('says when the target does not exist', async () => {
     mockFetch({ 'GET /api/targets/99': { status: 404, body: { error: { code: 'not_found', message: 'no target 99' } } } })
     app = await mountApp('/targets/99/edit')
-    expect(app.wrapper.text()).toContain('Not found.')
+    expect(app.wrapper.get('h1').text()).toBe('Target not found')
+    expect(app.wrapper.findAll('button').filter((b) => b.text() === 'Try again')).toHaveLength(0)
     expect(app.wrapper.find('form').exists()).toBe(false)
   })
 })

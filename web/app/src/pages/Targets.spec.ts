@@ -39,7 +39,7 @@ describe('targets page', () => {
     expect(app.wrapper.text()).toContain('Backup of "shop" started.')
   })
 
-  it('deletes a target with its backups only after the box is ticked', async () => {
+  it('deletes a target with its backup files only after that choice is made', async () => {
     const f = base()
       .on('GET /api/targets/1/backups', { body: [makeBackup({ id: 5 }), makeBackup({ id: 6 })] })
       .on('DELETE /api/targets/1', { status: 204 })
@@ -48,10 +48,10 @@ describe('targets page', () => {
     await flushPromises()
     const dialog = app.wrapper.get('[role="dialog"]')
     expect(dialog.text()).toContain('Delete target "shop"?')
-    expect(dialog.text()).toContain('Also delete its 2 backup file(s)')
+    expect(dialog.text()).toContain('It has 2 backup files.')
     const confirm = button(dialog, 'Delete target')
     expect(confirm.attributes('disabled')).toBeDefined()
-    await dialog.get('input[type="checkbox"]').setValue(true)
+    await dialog.findAll('input[type="radio"]').find((r) => r.attributes('value') === 'delete')!.setValue(true)
     expect(dialog.text()).toContain('This cannot be undone.')
     await confirm.trigger('click')
     await flushPromises()
@@ -59,6 +59,44 @@ describe('targets page', () => {
     expect(app.wrapper.find('tr[data-target="shop"]').exists()).toBe(false)
     expect(app.wrapper.find('[role="dialog"]').exists()).toBe(false)
     expect(app.wrapper.text()).toContain('Target "shop" deleted.')
+  })
+
+  it('counts backup files, not rows, and can delete the target but keep its files', async () => {
+    const f = base()
+      .on('GET /api/targets/1/backups', {
+        body: [makeBackup({ id: 5 }), makeBackup({ id: 6 }), makeBackup({ id: 7, status: 'failed', file_exists: false, size_bytes: null })],
+      })
+      .on('DELETE /api/targets/1', { status: 204 })
+    app = await mountApp('/targets')
+    await button(app.wrapper.get('tr[data-target="shop"]'), 'Delete').trigger('click')
+    await flushPromises()
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).toContain('It has 2 backup files.')
+    const confirm = button(dialog, 'Delete target')
+    expect(confirm.attributes('disabled')).toBeDefined() // a choice about the files first
+    const keep = dialog.findAll('input[type="radio"]').find((r) => r.attributes('value') === 'keep')!
+    await keep.setValue(true)
+    expect(dialog.text()).toContain('The files stay in the backup folder')
+    await confirm.trigger('click')
+    await flushPromises()
+    expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/1?keep_files=true')).toBe(true)
+    expect(app.wrapper.text()).toContain('Target "shop" deleted.')
+  })
+
+  it('a target whose only backup failed without a file has no files to ask about', async () => {
+    const f = base()
+      .on('GET /api/targets/1/backups', { body: [makeBackup({ id: 7, status: 'failed', file_exists: false, size_bytes: null })] })
+      .on('DELETE /api/targets/1', { status: 204 })
+    app = await mountApp('/targets')
+    await button(app.wrapper.get('tr[data-target="shop"]'), 'Delete').trigger('click')
+    await flushPromises()
+    const dialog = app.wrapper.get('[role="dialog"]')
+    expect(dialog.text()).not.toMatch(/backup file/)
+    expect(dialog.find('input[type="radio"]').exists()).toBe(false)
+    expect(dialog.text()).toContain('Its 1 backup entry without a file goes with it.')
+    await button(dialog, 'Delete target').trigger('click')
+    await flushPromises()
+    expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/1?with_backups=true')).toBe(true)
   })
 
   it('deletes a target without backups straight away and reports a refusal', async () => {
@@ -69,7 +107,7 @@ describe('targets page', () => {
     await button(app.wrapper.get('tr[data-target="crm"]'), 'Delete').trigger('click')
     await flushPromises()
     const dialog = app.wrapper.get('[role="dialog"]')
-    expect(dialog.find('input[type="checkbox"]').exists()).toBe(false)
+    expect(dialog.find('input[type="radio"]').exists()).toBe(false)
     await button(dialog, 'Delete target').trigger('click')
     await flushPromises()
     expect(f.calls.some((c) => c.method === 'DELETE' && c.url === '/api/targets/2')).toBe(true)
@@ -81,12 +119,14 @@ describe('targets page', () => {
     const f = base()
       .on('GET /api/jobs', { body: [{ kind: 'restore', id: 3, target_id: 1, target_name: 'shop', started_at: '2026-11-26T10:00:00Z', progress: null }] })
       .on('GET /api/restores/3', { body: { id: 3, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:04Z', duration_seconds: 4, statements: 99, notes: '', progress: null } })
+      .on('GET /api/backups/5', { body: makeBackup({ id: 5 }) })
     app = await mountApp('/targets')
     f.on('GET /api/jobs', { body: [] })
     const { useJobsStore } = await import('@/stores')
     await useJobsStore().load()
     await flushPromises()
-    expect(app.wrapper.get('[data-kind="success"]').text()).toContain('Restore of "shop" finished: 99 statements.')
+    // Away from the target's backups page a toast says it, in the backup's tables and rows.
+    expect(app.wrapper.get('[data-kind="success"]').text()).toContain('Restore of "shop" finished: 16 tables, 47,000 rows.')
   })
 
   it('shows the empty state', async () => {

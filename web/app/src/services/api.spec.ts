@@ -26,6 +26,22 @@ describe('api client', () => {
     expect(sessionStorage.getItem('dumper.credentials')).toBe(encodeBasic('admin', 'pä:ss'))
   })
 
+  it('a second tab uses a login remembered on this device; forgetting it clears both stores', async () => {
+    const f = mockFetch({ 'GET /api/jobs': { body: [] } })
+    localStorage.setItem('dumper.credentials', encodeBasic('admin', 'pw'))
+    expect(credentials.get()).toBe(encodeBasic('admin', 'pw'))
+    await api.listJobs()
+    expect(f.calls[0]!.headers.Authorization).toBe(`Basic ${encodeBasic('admin', 'pw')}`)
+    credentials.set('admin', 'pw2')
+    expect(sessionStorage.getItem('dumper.credentials')).toBe(encodeBasic('admin', 'pw2'))
+    expect(localStorage.getItem('dumper.credentials')).toBeNull() // not asked to remember this one
+    credentials.set('admin', 'pw3', { remember: true })
+    expect(localStorage.getItem('dumper.credentials')).toBe(encodeBasic('admin', 'pw3'))
+    expect(sessionStorage.getItem('dumper.credentials')).toBeNull()
+    credentials.clear()
+    expect(credentials.get()).toBeNull()
+  })
+
   it('sends JSON bodies with a content type and parses the JSON answer', async () => {
     const created = makeTarget({ id: 7 })
     const f = mockFetch({ 'POST /api/targets': { status: 201, body: created } })
@@ -83,12 +99,14 @@ describe('api client', () => {
     expect(credentials.get()).toBeNull()
   })
 
-  it('returns undefined for 204 answers and passes with_backups when deleting a target', async () => {
+  it('returns undefined for 204 answers and says what happens to the backups when deleting a target', async () => {
     const f = mockFetch({ 'DELETE /api/targets/3': { status: 204 } })
-    await expect(api.deleteTarget(3, true)).resolves.toBeUndefined()
+    await expect(api.deleteTarget(3, 'delete')).resolves.toBeUndefined()
     expect(f.calls[0]!.url).toBe('/api/targets/3?with_backups=true')
     await api.deleteTarget(3)
     expect(f.calls[1]!.url).toBe('/api/targets/3')
+    await api.deleteTarget(3, 'keep')
+    expect(f.calls[2]!.url).toBe('/api/targets/3?keep_files=true')
   })
 
   it('sends the typed target name as the restore confirmation', async () => {

@@ -76,25 +76,45 @@ let session: Session = 'unconfirmed'
 let probe: Promise<void> | null = null
 
 function forgetStored(): void {
-  try {
-    sessionStorage.removeItem(CREDENTIALS_KEY)
-  } catch {
-    /* storage unavailable: nothing stored either */
+  for (const storage of stores()) {
+    try {
+      storage.removeItem(CREDENTIALS_KEY)
+    } catch {
+      /* storage unavailable: nothing stored either */
+    }
   }
 }
 
-/** Basic-Auth credentials live in sessionStorage only: gone when the tab closes. */
+/** Where a login may be kept: this tab (sessionStorage), or this device when asked (localStorage). */
+function stores(): Storage[] {
+  try {
+    return [sessionStorage, localStorage]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Basic-Auth credentials, by default in sessionStorage: gone when the tab closes, and a second tab
+ * asks again. "Remember on this device" keeps them in localStorage instead, for every tab until
+ * logout.
+ */
 export const credentials = {
   get(): string | null {
-    try {
-      return sessionStorage.getItem(CREDENTIALS_KEY)
-    } catch {
-      return null
+    for (const storage of stores()) {
+      try {
+        const value = storage.getItem(CREDENTIALS_KEY)
+        if (value !== null) return value
+      } catch {
+        /* this storage is unavailable: try the next */
+      }
     }
+    return null
   },
-  /** Stores a pair the server has just accepted: requests go out again. */
-  set(user: string, password: string): void {
-    sessionStorage.setItem(CREDENTIALS_KEY, encodeBasic(user, password))
+  /** Stores a pair the server has just accepted (in one place only): requests go out again. */
+  set(user: string, password: string, { remember = false }: { remember?: boolean } = {}): void {
+    forgetStored()
+    ;(remember ? localStorage : sessionStorage).setItem(CREDENTIALS_KEY, encodeBasic(user, password))
     session = 'confirmed'
   },
   /** Logs out: the next request finds out afresh whether the server wants a login. */
@@ -240,6 +260,14 @@ async function health(path: string): Promise<Health | Readiness> {
 
 const enc = encodeURIComponent
 
+/** What deleting a target does with its backups (DELETE /api/targets/:id). */
+export type TargetBackups = 'refuse' | 'delete' | 'keep'
+const DELETE_QUERY: Record<TargetBackups, string> = {
+  refuse: '',
+  delete: '?with_backups=true',
+  keep: '?keep_files=true',
+}
+
 export const api = {
   healthz: () => health('/healthz'),
   readyz: () => health('/readyz'),
@@ -249,8 +277,9 @@ export const api = {
   createTarget: (input: TargetInput) => request<Target>('POST', '/api/targets', { body: input }),
   updateTarget: (id: number, input: TargetInput) =>
     request<Target>('PUT', `/api/targets/${id}`, { body: input }),
-  deleteTarget: (id: number, withBackups = false) =>
-    request<void>('DELETE', `/api/targets/${id}${withBackups ? '?with_backups=true' : ''}`),
+  /** `backups`: 'refuse' (409 if it has any), 'delete' rows and files, 'keep' the files in BACKUP_DIR. */
+  deleteTarget: (id: number, backups: TargetBackups = 'refuse') =>
+    request<void>('DELETE', `/api/targets/${id}${DELETE_QUERY[backups]}`),
   testConnection: (input: TargetInput) =>
     request<ConnectionReport>('POST', '/api/targets/test', { body: input }),
   testStoredConnection: (id: number) =>

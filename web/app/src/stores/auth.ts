@@ -1,4 +1,5 @@
-// Login state: Basic-Auth credentials in sessionStorage (via the API client), checked before storing.
+// Login state: Basic-Auth credentials kept by the API client (this tab, or this device when asked),
+// checked before storing.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { ApiError, api, credentials } from '@/services/api'
@@ -15,7 +16,7 @@ export const useAuthStore = defineStore('auth', () => {
    * Checks the pair against the server; stores it only when the server accepts it. While the
    * server refuses logins nothing is sent: another attempt would only be refused too.
    */
-  async function login(user: string, password: string): Promise<LoginResult> {
+  async function login(user: string, password: string, remember = false): Promise<LoginResult> {
     if (throttledUntil.value !== null) {
       if (Date.now() < throttledUntil.value) return 'throttled'
       throttledUntil.value = null
@@ -23,7 +24,7 @@ export const useAuthStore = defineStore('auth', () => {
     busy.value = true
     try {
       await api.checkCredentials(user, password)
-      credentials.set(user, password)
+      credentials.set(user, password, { remember })
       loggedIn.value = true
       return 'ok'
     } catch (e) {

@@ -1,11 +1,15 @@
 // Running jobs: the one poller of job state (while a page subscribes), and the one place that
 // reports how a job ended. `finished` ticks when jobs disappear, `gone` holds them, so pages can
-// reload what they changed.
+// reload what they changed. How a restore ended stays in `restoreOutcomes` for its target's page;
+// a toast says it only while that page is not open.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { usePolling } from '@/composables/usePolling'
 import { useI18n } from '@/i18n'
+import { notesText } from '@/i18n/errors'
 import { api, type Backup, type Job, type JobKind, type Restore } from '@/services/api'
+import { formatNumber } from '@/utils/format'
+import { useBackupsStore } from './backups'
 import { useToastStore } from './toasts'
 
 export const POLL_MS = 1500
@@ -15,6 +19,12 @@ const key = (j: JobRef) => `${j.kind}:${j.id}`
 
 /** A job as the list shows it; a job a page has just started has no progress report yet. */
 export type LiveJob = Omit<Job, 'progress'> & { progress: Job['progress'] | null }
+
+/** How a restore ended, with the backup it restored (null when that is gone). */
+export interface RestoreOutcome {
+  restore: Restore
+  backup: Backup | null
+}
 
 /** A job as the list shows it, from the backup or restore a page has just started or loaded. */
 export function jobOf(kind: JobKind, run: Backup | Restore, targetName: string): LiveJob {
@@ -29,8 +39,13 @@ export const useJobsStore = defineStore('jobs', () => {
   const error = ref<unknown>(null)
   /** Jobs ("kind:id") whose cancel is being sent or was accepted: they only have to stop now. */
   const cancelling = ref<Set<string>>(new Set())
+  /** The last restore that ended per target id, for the target's backups page. */
+  const restoreOutcomes = ref<Record<number, RestoreOutcome>>({})
+  /** Target ids whose backups page is open (it shows a restore's outcome itself); count per id. */
+  const pagesOpen = new Map<number, number>()
   const toasts = useToastStore()
-  const { t } = useI18n()
+  const backups = useBackupsStore()
+  const { t, locale } = useI18n()
 
   /** Polls sent so far, and for each tracked job the count when it was tracked. */
   let sent = 0
@@ -71,18 +86,53 @@ export const useJobsStore = defineStore('jobs', () => {
       if (job.kind === 'backup') {
         const b = await api.getBackup(job.id)
         if (b.status === 'success') toasts.success(t('backups.backupDone', { name }))
-        else if (b.status === 'failed') toasts.push('error', t('backups.backupFailed', { name, notes: b.notes || '?' }))
+        else if (b.status === 'failed') toasts.push('error', t('backups.backupFailed', { name, notes: notesText(b.notes, t) || '?' }))
         else if (b.status === 'cancelled') toasts.info(t('backups.backupCancelled', { name }))
       } else {
         const r = await api.getRestore(job.id)
-        if (r.status === 'success') toasts.success(t('backups.restoreDone', { name, statements: r.statements ?? 0 }))
-        else if (r.status === 'failed') toasts.push('error', t('backups.restoreFailed', { name, notes: r.notes || '?' }))
+        const backup = await restoredBackup(r)
+        restoreOutcomes.value = { ...restoreOutcomes.value, [r.target_id]: { restore: r, backup } }
+        if (pagesOpen.has(r.target_id)) return // the page shows it, and keeps it
+        if (r.status === 'success') toasts.success(restoreDoneText(name, r, backup))
+        else if (r.status === 'failed') toasts.push('error', t('backups.restoreFailed', { name, notes: notesText(r.notes, t) || '?' }))
         // a cancelled restore may have left the database half-restored: the notes say so
-        else if (r.status === 'cancelled') toasts.info(t('backups.restoreCancelled', { name, notes: r.notes }))
+        else if (r.status === 'cancelled') toasts.info(t('backups.restoreCancelled', { name, notes: notesText(r.notes, t) }))
       }
     } catch {
       /* the job's row is gone (deleted): nothing to report */
     }
+  }
+
+  /** The backup a restore read, from the page's list if it has it, else from the server. */
+  async function restoredBackup(r: Restore): Promise<Backup | null> {
+    const listed = backups.list(r.target_id).find((b) => b.id === r.backup_id)
+    return listed ?? (await api.getBackup(r.backup_id).catch(() => null))
+  }
+
+  /** "finished: 16 tables, 47,000 rows" in the backup's terms; the statements when it has no counts. */
+  function restoreDoneText(name: string, r: Restore, backup: Backup | null): string {
+    if (backup?.tables == null || backup.rows == null) {
+      return t('backups.restoreDoneStatements', { name, statements: formatNumber(r.statements ?? 0, locale.value) })
+    }
+    return t('backups.restoreDone', { name, tables: formatNumber(backup.tables, locale.value), rows: formatNumber(backup.rows, locale.value) })
+  }
+
+  /** A target's backups page is open: restore outcomes go there, not into toasts, until it closes. */
+  function showOutcomesOf(targetId: number): () => void {
+    pagesOpen.set(targetId, (pagesOpen.get(targetId) ?? 0) + 1)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      const left = (pagesOpen.get(targetId) ?? 1) - 1
+      if (left > 0) pagesOpen.set(targetId, left)
+      else pagesOpen.delete(targetId)
+    }
+  }
+
+  function dismissOutcome(targetId: number): void {
+    const { [targetId]: _gone, ...rest } = restoreOutcomes.value
+    restoreOutcomes.value = rest
   }
 
   /** Shows a job a page has just started (or found running) before the next poll lists it. */
@@ -142,6 +192,7 @@ export const useJobsStore = defineStore('jobs', () => {
     gone,
     error,
     cancelling,
+    restoreOutcomes,
     load: poller.runNow,
     track,
     find,
@@ -149,5 +200,7 @@ export const useJobsStore = defineStore('jobs', () => {
     isCancelling,
     cancel,
     subscribe,
+    showOutcomesOf,
+    dismissOutcome,
   }
 })

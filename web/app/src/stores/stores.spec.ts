@@ -23,7 +23,7 @@ describe('toasts store', () => {
     vi.useFakeTimers()
     const toasts = useToastStore()
     toasts.success('saved')
-    expect(toasts.toasts).toEqual([{ id: 1, kind: 'success', message: 'saved' }])
+    expect(toasts.toasts).toEqual([{ id: 1, kind: 'success', message: 'saved', count: 1 }])
     vi.advanceTimersByTime(3999)
     expect(toasts.toasts).toHaveLength(1)
     vi.advanceTimersByTime(1)
@@ -37,6 +37,22 @@ describe('toasts store', () => {
     expect(toasts.toasts[0]).toMatchObject({ kind: 'error', message: 'shop: Not possible right now: a job is running' })
     vi.advanceTimersByTime(5000)
     expect(toasts.toasts).toHaveLength(1)
+  })
+
+  it('merges a repeated message into the toast already shown, counting it and restarting its time', () => {
+    vi.useFakeTimers()
+    const toasts = useToastStore()
+    const refused = new ApiError(409, 'conflict', 'the service is shutting down')
+    const first = toasts.error(refused, 'shop')
+    vi.advanceTimersByTime(5000)
+    expect(toasts.error(refused, 'shop')).toBe(first)
+    toasts.error(refused, 'shop')
+    expect(toasts.toasts).toHaveLength(1)
+    expect(toasts.toasts[0]!.count).toBe(3)
+    vi.advanceTimersByTime(8999)
+    expect(toasts.toasts).toHaveLength(1)
+    vi.advanceTimersByTime(1)
+    expect(toasts.toasts).toHaveLength(0)
   })
 
   it('does not toast a 401: the login form is the answer to it', () => {
@@ -58,7 +74,7 @@ describe('toasts store', () => {
   it('appends field errors to the message', () => {
     const t = (key: MessageKey, params?: Params) => translate('en', key, params)
     expect(errorText(new ApiError(422, 'invalid_input', 'invalid', { port: 'out of range' }), t)).toBe(
-      'Some values are not valid. (port: out of range)',
+      'Some values are not valid. (Port: out of range)',
     )
     expect(errorText(new Error('boom'), t)).toBe('boom')
     expect(errorText('odd', t)).toBe('odd')
@@ -94,7 +110,7 @@ describe('targets store', () => {
     expect(store.targets.map((t) => t.name)).toEqual(['new'])
     await store.update(3, makeTarget())
     expect(store.targets.map((t) => t.name)).toEqual(['renamed'])
-    await store.remove(3, true)
+    await store.remove(3, 'delete')
     expect(store.targets).toEqual([])
   })
 

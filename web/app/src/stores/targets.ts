@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { useBusySet } from './busy'
-import { api, type Backup, type Target, type TargetInput } from '@/services/api'
+import { api, type Backup, type Target, type TargetBackups, type TargetInput } from '@/services/api'
 
 export const useTargetsStore = defineStore('targets', () => {
   const targets = ref<Target[]>([])
@@ -56,8 +56,8 @@ export const useTargetsStore = defineStore('targets', () => {
     return target
   }
 
-  async function remove(id: number, withBackups: boolean): Promise<void> {
-    await withBusy(id, () => api.deleteTarget(id, withBackups))
+  async function remove(id: number, backups: TargetBackups): Promise<void> {
+    await withBusy(id, () => api.deleteTarget(id, backups))
     targets.value = targets.value.filter((t) => t.id !== id)
   }
 

@@ -1,4 +1,5 @@
-// Toast notifications: every action reports success or failure here; they fade on their own.
+// Toast notifications: every action reports success or failure here; they fade on their own. A
+// message that is already shown is not stacked again: its toast counts it and starts its time anew.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { useI18n } from '@/i18n'
@@ -11,6 +12,8 @@ export interface Toast {
   id: number
   kind: ToastKind
   message: string
+  /** How many times the message came while the toast was shown. */
+  count: number
 }
 
 export const TOAST_MS: Record<ToastKind, number> = { success: 4000, info: 4000, error: 9000 }
@@ -22,8 +25,15 @@ export const useToastStore = defineStore('toasts', () => {
   const timers = new Map<number, ReturnType<typeof setTimeout>>()
 
   function push(kind: ToastKind, message: string, timeoutMs: number = TOAST_MS[kind]): number {
-    const id = nextId++
-    toasts.value.push({ id, kind, message })
+    const shown = toasts.value.find((x) => x.kind === kind && x.message === message)
+    const id = shown?.id ?? nextId++
+    if (shown) {
+      shown.count++
+      clearTimeout(timers.get(id))
+      timers.delete(id)
+    } else {
+      toasts.value.push({ id, kind, message, count: 1 })
+    }
     if (timeoutMs > 0) timers.set(id, setTimeout(() => dismiss(id), timeoutMs))
     return id
   }

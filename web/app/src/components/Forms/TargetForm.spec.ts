@@ -43,6 +43,30 @@ describe('target form', () => {
     })
   })
 
+  it('takes the time as 24-hour HH:MM text, refuses impossible times and pads a short hour', async () => {
+    const w = mount(TargetForm, { props: { mode: 'create', initial: emptyForm() } })
+    await byLabel(w, 'Name').setValue('shop')
+    await byLabel(w, 'Host').setValue('db.lan')
+    await byLabel(w, 'Database name').setValue('shopdb')
+    await byLabel(w, 'User').setValue('backup')
+    const time = byLabel(w, 'Daily backup time (UTC)')
+    expect(time.attributes('type')).toBe('text') // not the browser's 12-hour clock under "(UTC)"
+    expect(time.attributes('inputmode')).toBe('numeric')
+    expect(time.attributes('placeholder')).toBe('HH:MM')
+    await time.setValue('25:99')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')).toBeUndefined()
+    expect((time.element as HTMLInputElement).value).toBe('25:99') // kept as typed, not turned into 03:00 PM
+    expect(time.attributes('aria-invalid')).toBe('true')
+    expect(w.text()).toContain('Use HH:MM between 00:00 and 23:59.')
+    expect(w.find('[data-testid="local-time"]').exists()).toBe(false)
+    await time.setValue('7:05')
+    await time.trigger('blur')
+    expect((time.element as HTMLInputElement).value).toBe('07:05')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')![0]![0]).toMatchObject({ schedule_time: '07:05' })
+  })
+
   it('shows server field errors beside the inputs until the field is edited', async () => {
     const w = mount(TargetForm, {
       props: { mode: 'edit', initial: formFromTarget(makeTarget()), serverErrors: { name: 'already taken', extra: 'unknown field' } },

@@ -19,4 +19,18 @@ describe('toast host', () => {
     expect(w.find('[role="status"]').exists()).toBe(false)
     expect(toasts.toasts).toHaveLength(1)
   })
+
+  it('shows the newest three and folds the older ones into one line that can clear them all', async () => {
+    const w = mount(ToastHost)
+    const toasts = useToastStore()
+    for (let i = 1; i <= 6; i++) toasts.push('error', `problem ${i}`)
+    toasts.push('error', 'problem 6')
+    await w.vm.$nextTick()
+    const shown = w.findAll('[data-kind]')
+    expect(shown.map((s) => s.text().replace('✕', '').trim())).toEqual(['problem 4', 'problem 5', 'problem 6 (×2)'])
+    const more = w.get('[data-testid="toast-more"]')
+    expect(more.text()).toContain('3 older messages')
+    await more.get('button').trigger('click')
+    expect(toasts.toasts).toHaveLength(0)
+  })
 })
