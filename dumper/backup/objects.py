@@ -190,9 +190,10 @@ class SchemaObjects:
         delim = compound_delimiter(body)
         self._write(
             section(kind.title(), name)
-            + f"DROP {kind} IF EXISTS {quote_ident(name)};\n"
             + context
             + extra_context
+            # dropped under the object's own sql_mode: MariaDB knows DROP PACKAGE only in ORACLE
+            + f"DROP {kind} IF EXISTS {quote_ident(name)};\n"
             # the delimiter goes on a line of its own: a body may end in a -- or # comment,
             # which would swallow a delimiter on the same line
             + f"DELIMITER {delim}\n{body}\n{delim}\nDELIMITER ;\n"
