@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from dumper.errors import ConfigError
 from dumper.log import get_logger
@@ -100,6 +101,17 @@ def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network,
     if not nets:
         raise ValueError("must name at least one address")
     return tuple(nets)
+
+
+def _public_url(text: str) -> str:
+    """The UI's address as users reach it: http(s)://host[:port][/path], no trailing slash."""
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {text!r}")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query or fragment")
+    return url
 
 
 def decode_key(text: str) -> bytes:
@@ -205,6 +217,38 @@ SETTINGS: tuple[Setting, ...] = (
         "counts as stale (flagged in the UI, target_stale notification)",
     ),
     Setting(
+        "PUBLIC_URL",
+        None,
+        _public_url,
+        "the UI's address as users reach it (https://dumper.example.org): notifications link "
+        "to the backup there. Unset: messages carry no link",
+    ),
+    Setting(
+        "NOTIFY_RETRIES",
+        "3",
+        _int_range(0, 10),
+        "retries of a notification whose receiver failed or did not answer",
+    ),
+    Setting(
+        "NOTIFY_BACKOFF_SECONDS",
+        "30",
+        _int_range(1, 3600),
+        "seconds before the first retry of a notification; each further retry waits twice as long",
+    ),
+    Setting(
+        "NOTIFY_TIMEOUT",
+        "10",
+        _int_range(1, 120),
+        "seconds a notification receiver (HTTP or SMTP) has to answer",
+    ),
+    Setting(
+        "DISK_LOW_MB",
+        "1024",
+        _int_range(0, 1 << 30),
+        "a disk_low notification when free space in BACKUP_DIR falls below this many MiB "
+        "(0: never)",
+    ),
+    Setting(
         "BACKUP_GROUP_READ",
         "false",
         _bool,
@@ -239,6 +283,11 @@ class Config:
     db_read_timeout: float = 600.0
     backup_group_read: bool = False
     stale_grace_minutes: int = 60
+    public_url: str | None = None
+    notify_retries: int = 3
+    notify_backoff_seconds: float = 30.0
+    notify_timeout: float = 10.0
+    disk_low_mb: int = 1024
 
     @property
     def auth_enabled(self) -> bool:
@@ -316,6 +365,11 @@ def load_config(env: Mapping[str, str]) -> Config:
         db_read_timeout=float(values["DB_READ_TIMEOUT"]),
         backup_group_read=values["BACKUP_GROUP_READ"],
         stale_grace_minutes=values["STALE_GRACE_MINUTES"],
+        public_url=values["PUBLIC_URL"],
+        notify_retries=values["NOTIFY_RETRIES"],
+        notify_backoff_seconds=float(values["NOTIFY_BACKOFF_SECONDS"]),
+        notify_timeout=float(values["NOTIFY_TIMEOUT"]),
+        disk_low_mb=values["DISK_LOW_MB"],
     )
 
 

@@ -51,7 +51,8 @@ class Field:
         return self._check_text(value)
 
     def _check_list(self, value: Any) -> str | None:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        # a tuple is a field's default; JSON gives lists
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             return "must be a list of strings"
         if self.choices is not None and any(v not in self.choices for v in value):
             return "each must be one of: " + ", ".join(self.choices)

@@ -32,6 +32,7 @@ from dumper.errors import (
 )
 from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
+from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED, OnEvent, job_event
 from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Backup, Restore, Status, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
@@ -165,8 +166,10 @@ class JobRunner:
         *,
         engine: Engine | None = None,
         count_tables: Callable[[ConnParams], int] = count_base_tables,
+        on_event: OnEvent | None = None,
     ) -> None:
         self.store = store
+        self._on_event = on_event  # notifications: must return at once (it only queues)
         self.targets = targets
         self.clock = clock
         self.folder = folder
@@ -258,7 +261,14 @@ class JobRunner:
             error_code=DecryptionError.code,
         )
         log.warning("backup %d of target %s failed: %s", row.id, target.name, PASSWORD_UNREADABLE)
+        job = Job("backup", row.id, target.id, target.name, row.started_at)
+        self._emit(job, "backup_failed", FAILED, PASSWORD_UNREADABLE)
         return self.store.get_backup(row.id) or row
+
+    def _emit(self, job: Job, name: str, status: str, notes: str = "") -> None:
+        """Tell on_event how a job went (it only queues: a receiver never holds up a job)."""
+        if self._on_event is not None:
+            self._on_event(job_event(job, name, status, notes, self.clock.now()))
 
     @contextlib.contextmanager
     def idle_target(self, target_id: int, name: str) -> Iterator[None]:
@@ -303,6 +313,11 @@ class JobRunner:
     def job_for_target(self, target_id: int) -> Job | None:
         with self._lock:
             return self._by_target.get(target_id)
+
+    def running_since(self, target_id: int) -> datetime | None:
+        """When the target's current job started (None: none runs)."""
+        job = self.job_for_target(target_id)
+        return job.started_at if job is not None else None
 
     def find(self, kind: JobKind, job_id: int) -> Job | None:
         with self._lock:
@@ -405,6 +420,7 @@ class JobRunner:
         notes = ""
         code: str | None = None
         log.info("backup %d of target %s started", job.id, job.target_name)
+        self._emit(job, BACKUP_STARTED, "running")
         try:
             if job.cancel.is_set():
                 raise Cancelled(job.cancel_reason)
@@ -449,6 +465,9 @@ class JobRunner:
                 error_code=code,
             )
             log.warning("backup %d of target %s failed: %s", job.id, job.target_name, notes)
+            self._emit(
+                job, BACKUP_CANCELLED if status == CANCELLED else "backup_failed", status, notes
+            )
             return
         assert result is not None  # no notes: the dump returned
         size = path.stat().st_size
@@ -462,6 +481,7 @@ class JobRunner:
             tables=result.tables,
             rows=result.rows,
         )
+        self._emit(job, "backup_succeeded", SUCCESS)
         log.info(
             "backup %d of target %s succeeded: %s, %d bytes, %d tables, %d rows, %.1f s",
             job.id,
@@ -543,8 +563,10 @@ class JobRunner:
         )
         if notes:
             log.warning("restore %d into target %s failed: %s", job.id, job.target_name, notes)
+            self._emit(job, "restore_failed", FAILED, notes)
         else:
             log.info("restore %d into target %s succeeded", job.id, job.target_name)
+            self._emit(job, "restore_finished", SUCCESS)
 
     def _finish_cancelled_restore(self, job: Job, statements: int | None, began: float) -> None:
         """Record a cancelled restore (statements None: it never started), saying plainly what

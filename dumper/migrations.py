@@ -83,4 +83,33 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        5,
+        """
+        ALTER TABLE targets ADD COLUMN notify INTEGER NOT NULL DEFAULT 1;
+        CREATE TABLE notification_channels (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            events TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            settings TEXT NOT NULL DEFAULT '{}',
+            secrets_enc BLOB,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE notification_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            event TEXT NOT NULL,
+            channel_id INTEGER,
+            channel_name TEXT NOT NULL,
+            target_name TEXT,
+            ok INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            result TEXT NOT NULL
+        );
+        CREATE TABLE notify_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    ),
 )

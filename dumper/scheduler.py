@@ -8,6 +8,7 @@ recorded in the store before it runs, so it never runs twice, even across restar
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
@@ -73,10 +74,18 @@ def missed_slot(
 class Scheduler:
     """`Scheduler(clock, store, runner).run(stop)`; `tick()` does one round (tests call it)."""
 
-    def __init__(self, clock: Clock, store: Store, runner: BackupStarter) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        store: Store,
+        runner: BackupStarter,
+        *,
+        after_tick: Callable[[], None] | None = None,
+    ) -> None:
         self.clock = clock
         self.store = store
         self.runner = runner
+        self.after_tick = after_tick  # the checks that notify (stale targets, disk, passwords)
         self.last_tick_at: datetime | None = None
         self._lock = threading.Lock()
         # slots refused with Conflict (a manual job was running): retried until the next slot
@@ -98,6 +107,11 @@ class Scheduler:
                 except Exception:
                     # one bad round must not end scheduling for every target
                     log.exception("scheduler tick failed")
+                if self.after_tick is not None:
+                    try:
+                        self.after_tick()
+                    except Exception:
+                        log.exception("the checks after a scheduler tick failed")
                 now = self.clock.now()
                 # wake half a second into the next minute so that minute's slots are due
                 wait = 60.5 - now.second - now.microsecond / 1_000_000

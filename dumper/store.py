@@ -7,10 +7,12 @@ another process (the CLI) read and write beside the server.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sqlite3
 import stat
 import threading
+import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ class TargetFields:
     schedule_time: str | None = None
     retention_days: int = 0
     auto_compress: bool = True
+    notify: bool = True  # False: this target's events reach no notification channel
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Target:
     auto_compress: bool
     created_at: datetime
     updated_at: datetime
+    notify: bool = True
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
@@ -261,14 +265,13 @@ class Store:
     ) -> Target:
         """Insert a target; Conflict when the name is taken."""
         stamp = to_db_time(now)
-        values = _field_values(fields)
+        columns = ("password_enc", *_EDITABLE, "created_at", "updated_at")
         try:
             with self._tx() as db:
                 cur = db.execute(
-                    "INSERT INTO targets (name, host, port, dbname, user, password_enc, comment,"
-                    " schedule_time, retention_days, auto_compress, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (*values[:5], password_enc, *values[5:], stamp, stamp),
+                    f"INSERT INTO targets ({', '.join(columns)})"
+                    f" VALUES ({', '.join('?' for _ in columns)})",
+                    (password_enc, *_field_values(fields), stamp, stamp),
                 )
                 new_id = int(cur.lastrowid or 0)
         except sqlite3.IntegrityError as exc:
@@ -285,12 +288,8 @@ class Store:
         keep_password: bool = True,
     ) -> Target:
         """Replace the editable fields; the stored password stays unless keep_password=False."""
-        values = _field_values(fields)
-        sets = (
-            "name=?, host=?, port=?, dbname=?, user=?, comment=?, schedule_time=?,"
-            " retention_days=?, auto_compress=?, updated_at=?"
-        )
-        args: list[Any] = [*values, to_db_time(now)]
+        sets = ", ".join(f"{name}=?" for name in (*_EDITABLE, "updated_at"))
+        args: list[Any] = [*_field_values(fields), to_db_time(now)]
         if not keep_password:
             sets += ", password_enc=?"
             args.append(password_enc)
@@ -504,18 +503,35 @@ class Store:
             return True
 
 
+# The editable columns are the fields of TargetFields, in its order: a new field is a column of
+# the same name (added by a migration) and nothing else here changes.
+_EDITABLE: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(TargetFields))
+_EDITABLE_TYPES: dict[str, Any] = typing.get_type_hints(TargetFields)
+
+
 def _field_values(f: TargetFields) -> tuple[Any, ...]:
-    return (
-        f.name,
-        f.host,
-        f.port,
-        f.dbname,
-        f.user,
-        f.comment,
-        f.schedule_time,
-        f.retention_days,
-        1 if f.auto_compress else 0,
-    )
+    return tuple(_to_column(getattr(f, name)) for name in _EDITABLE)
+
+
+def _to_column(value: Any) -> Any:
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, tuple):  # a list of words (weekdays): one comma-separated text
+        return ",".join(value)
+    return value
+
+
+def _editable(r: sqlite3.Row) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _EDITABLE:
+        raw, kind = r[name], _EDITABLE_TYPES[name]
+        if kind is bool:
+            values[name] = bool(raw)
+        elif kind == tuple[str, ...]:
+            values[name] = tuple(raw.split(",")) if raw else ()
+        else:
+            values[name] = raw
+    return values
 
 
 def _name_conflict(name: str, exc: sqlite3.IntegrityError) -> Exception:
@@ -528,18 +544,10 @@ def _target(r: sqlite3.Row) -> Target:
     enc = r["password_enc"]
     return Target(
         id=int(r["id"]),
-        name=r["name"],
-        host=r["host"],
-        port=int(r["port"]),
-        dbname=r["dbname"],
-        user=r["user"],
         password_enc=bytes(enc) if enc is not None else None,
-        comment=r["comment"] or "",
-        schedule_time=r["schedule_time"],
-        retention_days=int(r["retention_days"]),
-        auto_compress=bool(r["auto_compress"]),
         created_at=from_db_time(r["created_at"]),
         updated_at=from_db_time(r["updated_at"]),
+        **_editable(r),
     )
 
 

@@ -41,6 +41,12 @@ TARGET_FIELDS: tuple[Field, ...] = (
     ),
     Field("retention_days", "integer", default=0, low=0, high=3650),
     Field("auto_compress", "boolean", default=True),
+    Field(
+        "notify",
+        "boolean",
+        default=True,
+        description="false: this target's events reach no notification channel",
+    ),
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
@@ -81,6 +87,7 @@ def validate_target(
             schedule_time=v["schedule_time"],
             retention_days=v["retention_days"],
             auto_compress=v["auto_compress"],
+            notify=v["notify"],
         ),
         password=v["password"],
     )

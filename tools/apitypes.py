@@ -49,6 +49,8 @@ def ts_type(schema: dict[str, Any]) -> str:
 
 
 def _literal(value: Any) -> str:
+    if value is None:  # a nullable enum lists null among its values
+        return "null"
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 

@@ -21,6 +21,7 @@ from dumper.http.router import (
     json_response,
     parse_json_object,
 )
+from dumper.notify.service import ChannelService
 from dumper.tokens import TokenService
 from dumper.views import HealthView, ReadinessView
 
@@ -53,6 +54,8 @@ class AppFacade(Protocol):
     def metrics(self) -> Any: ...
     @property
     def tokens(self) -> TokenService: ...
+    @property
+    def channels(self) -> ChannelService: ...
 
 
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
@@ -162,6 +165,31 @@ class Handlers:
     def revoke_token(self, request: Request) -> Response:
         self.app.tokens.revoke(request.int_param("id"))
         return empty_response()
+
+    # --- notification channels ------------------------------------------------------------
+    def list_channels(self, request: Request) -> Response:
+        return json_response(200, self.app.channels.list_channels())
+
+    def create_channel(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(201, self.app.channels.create(data))
+
+    def get_channel(self, request: Request) -> Response:
+        return json_response(200, self.app.channels.get(request.int_param("id")))
+
+    def update_channel(self, request: Request) -> Response:
+        data = parse_json_object(request, self.max_body)
+        return json_response(200, self.app.channels.update(request.int_param("id"), data))
+
+    def delete_channel(self, request: Request) -> Response:
+        self.app.channels.delete(request.int_param("id"))
+        return empty_response()
+
+    def test_channel(self, request: Request) -> Response:
+        return json_response(200, self.app.channels.test(request.int_param("id")))
+
+    def deliveries(self, request: Request) -> Response:
+        return json_response(200, self.app.channels.deliveries())
 
 
 def _bool_query(request: Request, name: str) -> bool:
@@ -402,6 +430,64 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "Revoke an API token (it stops working at once)",
         tag="tokens",
         responses={204: None, **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/notification-channels",
+        h.list_channels,
+        "Notification channels (never their secrets)",
+        tag="notifications",
+        responses={200: "Channel[]", 401: "Error"},
+    )
+    add(
+        "POST",
+        "/api/notification-channels",
+        h.create_channel,
+        "Create a notification channel",
+        tag="notifications",
+        request_schema="ChannelInput",
+        responses={201: "Channel", 401: "Error", 409: "Error", 413: "Error", 422: "Error"},
+    )
+    add(
+        "GET",
+        "/api/notification-channels/:id",
+        h.get_channel,
+        "Get a notification channel",
+        tag="notifications",
+        responses={200: "Channel", **_READ_ERRORS},
+    )
+    add(
+        "PUT",
+        "/api/notification-channels/:id",
+        h.update_channel,
+        "Replace a notification channel (a secret missing or empty keeps the stored one)",
+        tag="notifications",
+        request_schema="ChannelInput",
+        responses={200: "Channel", **_ERRORS, 413: "Error"},
+    )
+    add(
+        "DELETE",
+        "/api/notification-channels/:id",
+        h.delete_channel,
+        "Delete a notification channel",
+        tag="notifications",
+        responses={204: None, **_READ_ERRORS},
+    )
+    add(
+        "POST",
+        "/api/notification-channels/:id/test",
+        h.test_channel,
+        "Send a test message now and report the receiver's answer",
+        tag="notifications",
+        responses={200: "ChannelTestReport", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/notification-deliveries",
+        h.deliveries,
+        "The last notification deliveries, newest first",
+        tag="notifications",
+        responses={200: "Delivery[]", 401: "Error"},
     )
     add(
         "GET",

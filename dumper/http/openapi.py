@@ -14,6 +14,8 @@ import dumper
 from dumper.http.router import JSON_TYPE, ErrorBody, Route
 from dumper.http.schema import Components, input_schema
 from dumper.jobs import JobKind
+from dumper.notify.channels import CHANNEL_FIELDS, CHANNEL_REQUIRED
+from dumper.notify.service import ChannelTestReport, ChannelView, DeliveryView
 from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
 from dumper.tokens import TOKEN_FIELDS, TOKEN_REQUIRED, CreatedTokenView, TokenView
 from dumper.views import (
@@ -41,12 +43,16 @@ def _components() -> dict[str, dict[str, Any]]:
         ReadinessView,
         TokenView,
         CreatedTokenView,
+        ChannelView,
+        ChannelTestReport,
+        DeliveryView,
     ):
         c.add_dataclass(view)
     c.add_dataclass(ConnectionReport, name="ConnectionReport")  # the engine's probe result
     c.add_dataclass(ErrorBody, name="Error")
     c.schemas["TargetInput"] = input_schema(TARGET_FIELDS, REQUIRED_FIELDS)
     c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)
+    c.schemas["ChannelInput"] = input_schema(CHANNEL_FIELDS, CHANNEL_REQUIRED)
     c.schemas["RestoreRequest"] = {
         "type": "object",
         "properties": {"confirm": {"type": "string", "description": "the target's exact name"}},

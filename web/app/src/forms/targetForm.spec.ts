@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { emptyForm, formFromTarget, toTargetInput, validateTarget, type TargetFormState } from './targetForm'
+import { emptyOps, opsInput } from './targetOps'
 import { makeTarget } from '@/test/helpers'
 
 function valid(over: Partial<TargetFormState> = {}): TargetFormState {
@@ -75,6 +76,7 @@ describe('form <-> API body', () => {
       schedule_time: null,
       retention_days: 0,
       auto_compress: true,
+      ...opsInput(emptyOps()), // the operations fields: targetOps.ts
     })
   })
 
@@ -87,5 +89,14 @@ describe('form <-> API body', () => {
     const form = formFromTarget(makeTarget({ schedule_time: null, port: 3310, retention_days: 0 }))
     expect(form).toMatchObject({ name: 'shop', port: '3310', password: '', scheduleEnabled: false, retention_days: '0' })
     expect(formFromTarget(makeTarget()).schedule_time).toBe('03:00')
+  })
+})
+
+describe('target form: operations fields', () => {
+  it('keeps the notification opt-out through edit and save', () => {
+    const form = formFromTarget(makeTarget({ notify: false }))
+    expect(form.ops.notify).toBe(false)
+    expect(toTargetInput(form, 'edit').notify).toBe(false)
+    expect(toTargetInput(valid(), 'create').notify).toBe(true)
   })
 })

@@ -3,6 +3,7 @@
 import type { Target, TargetInput } from '@/services/api'
 import type { MessageKey, Params } from '@/i18n'
 import { isValidHHMM } from '@/utils/format'
+import { emptyOps, opsFromTarget, opsInput, type TargetOps } from './targetOps'
 
 export interface TargetFormState {
   name: string
@@ -16,6 +17,8 @@ export interface TargetFormState {
   schedule_time: string
   retention_days: string
   auto_compress: boolean
+  /** notifications, dead-man's switch, retention rules (targetOps.ts) */
+  ops: TargetOps
 }
 
 export type FieldName = keyof TargetInput
@@ -48,6 +51,7 @@ export function emptyForm(): TargetFormState {
     schedule_time: '03:00',
     retention_days: '14',
     auto_compress: true,
+    ops: emptyOps(),
   }
 }
 
@@ -64,6 +68,7 @@ export function formFromTarget(t: Target): TargetFormState {
     schedule_time: t.schedule_time ?? '03:00',
     retention_days: String(t.retention_days),
     auto_compress: t.auto_compress,
+    ops: opsFromTarget(t),
   }
 }
 
@@ -120,6 +125,7 @@ export function toTargetInput(s: TargetFormState, mode: 'create' | 'edit'): Targ
     schedule_time: s.scheduleEnabled ? s.schedule_time : null,
     retention_days: Number(s.retention_days.trim()),
     auto_compress: s.auto_compress,
+    ...opsInput(s.ops),
   }
   if (mode === 'create' || s.password !== '') input.password = s.password
   return input

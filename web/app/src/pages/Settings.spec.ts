@@ -18,6 +18,8 @@ describe('settings page', () => {
         }),
       },
       'GET /api/tokens': { body: [] },
+      'GET /api/notification-channels': { body: [] },
+      'GET /api/notification-deliveries': { body: [] },
     })
     app = await mountApp('/settings')
     const w = app.wrapper
@@ -29,10 +31,16 @@ describe('settings page', () => {
     expect(w.text()).toContain('10 B')
     expect(w.get('[aria-labelledby="config-title"]').findAll('input').length).toBe(0) // read-only
     expect(w.get('[aria-labelledby="tokens-title"]').text()).toContain('No tokens yet.')
+    expect(w.get('[aria-labelledby="channels-title"]').text()).toContain('No channels yet.')
   })
 
   it('switches theme and language and remembers both', async () => {
-    mockFetch({ 'GET /api/settings': { body: makeSettings() }, 'GET /api/tokens': { body: [] } })
+    mockFetch({
+      'GET /api/settings': { body: makeSettings() },
+      'GET /api/tokens': { body: [] },
+      'GET /api/notification-channels': { body: [] },
+      'GET /api/notification-deliveries': { body: [] },
+    })
     app = await mountApp('/settings')
     const selects = app.wrapper.findAll('select')
     const label = (i: number) => selects[i]!.element.closest('label')!.textContent!

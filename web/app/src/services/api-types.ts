@@ -29,6 +29,50 @@ export interface BackupProgress {
   tables_total: number
 }
 
+export interface Channel {
+  id: number
+  type: string
+  name: string
+  events: string[]
+  enabled: boolean
+  url: string | null
+  topic: string | null
+  smtp_host: string | null
+  smtp_port: number | null
+  smtp_security: string | null
+  smtp_user: string | null
+  mail_from: string | null
+  mail_to: string | null
+  secrets_set: string[]
+  secrets_error: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface ChannelInput {
+  type: 'webhook' | 'ntfy' | 'gotify' | 'discord' | 'slack' | 'email'
+  name: string
+  events?: ('backup_failed' | 'backup_succeeded' | 'restore_finished' | 'restore_failed' | 'target_stale' | 'disk_low' | 'password_undecryptable' | 'verification_failed' | 'file_corrupt' | 'file_missing')[]
+  enabled?: boolean
+  url?: string | null
+  secret?: string | null
+  topic?: string | null
+  token?: string | null
+  smtp_host?: string | null
+  smtp_port?: number | null
+  smtp_security?: 'starttls' | 'tls' | 'none' | null
+  smtp_user?: string | null
+  smtp_password?: string | null
+  mail_from?: string | null
+  mail_to?: string | null
+}
+
+export interface ChannelTestReport {
+  ok: boolean
+  status: number | null
+  message: string
+}
+
 export interface Config {
   app_port: number
   sqlite_path: string
@@ -55,6 +99,18 @@ export interface CreatedToken {
   created_at: string
   last_used_at: string | null
   token: string
+}
+
+export interface Delivery {
+  id: number
+  at: string
+  event: string
+  channel_id: number | null
+  channel_name: string
+  target_name: string | null
+  ok: boolean
+  attempts: number
+  result: string
 }
 
 export interface DiskUsage {
@@ -156,6 +212,7 @@ export interface Target {
   schedule_time: string | null
   retention_days: number
   auto_compress: boolean
+  notify: boolean
   created_at: string
   updated_at: string
   has_password: boolean
@@ -181,6 +238,7 @@ export interface TargetInput {
   schedule_time?: string | null
   retention_days?: number
   auto_compress?: boolean
+  notify?: boolean
 }
 
 export interface Token {

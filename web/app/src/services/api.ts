@@ -24,10 +24,15 @@ export type {
   Token,
   TokenInput,
   CreatedToken,
+  Channel,
+  ChannelInput,
+  ChannelTestReport,
+  Delivery,
   Trigger,
   UnknownFile,
 } from './api-types'
 import type { CreatedToken, Token, TokenInput } from './api-types'
+import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
 import type {
   Backup,
   ConnectionReport,
@@ -304,6 +309,17 @@ export const api = {
   /** The answer holds the token itself, shown this once. */
   createToken: (input: TokenInput) => request<CreatedToken>('POST', '/api/tokens', { body: input }),
   revokeToken: (id: number) => request<void>('DELETE', `/api/tokens/${id}`),
+
+  listChannels: () => request<Channel[]>('GET', '/api/notification-channels'),
+  createChannel: (input: ChannelInput) =>
+    request<Channel>('POST', '/api/notification-channels', { body: input }),
+  /** A secret left out (or '') keeps the stored one. */
+  updateChannel: (id: number, input: ChannelInput) =>
+    request<Channel>('PUT', `/api/notification-channels/${id}`, { body: input }),
+  deleteChannel: (id: number) => request<void>('DELETE', `/api/notification-channels/${id}`),
+  /** Sends a test message now; the answer says what the receiver replied. */
+  testChannel: (id: number) => request<ChannelTestReport>('POST', `/api/notification-channels/${id}/test`),
+  listDeliveries: () => request<Delivery[]>('GET', '/api/notification-deliveries'),
   getSettings: () => request<Settings>('GET', '/api/settings'),
   openapi: () => request<Record<string, unknown>>('GET', '/api/openapi.json'),
   metrics: async (): Promise<string> => (await send('GET', '/metrics')).text(),

@@ -75,6 +75,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     schedule_time: '03:00',
     retention_days: 14,
     auto_compress: true,
+    notify: true,
     created_at: '2026-11-26T10:00:00Z',
     updated_at: '2026-11-26T10:00:00Z',
     has_password: true,
