@@ -212,11 +212,35 @@ def _add_restore(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE")
     _add_dsn(p)
+    p.add_argument("--tables", help="only these tables, comma-separated (the rest untouched)")
+    p.add_argument(
+        "--clean", action="store_true", help="drop what the database has and the file does not"
+    )
+    p.add_argument(
+        "--definer",
+        choices=("keep", "current_user"),
+        help="DEFINER of views, routines, triggers, events (default: keep when allowed)",
+    )
+    p.add_argument(
+        "--accept-unmarked",
+        action="store_true",
+        help="restore a plain file that nothing proves complete (no end line, no checksums)",
+    )
+    p.add_argument("--source-database", help="the database to take from a file of several")
     p.set_defaults(handler=_cmd_restore)
 
 
 def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
-    from dumper.backup.restore import RestoreProgress, restore_file
+    from dumper.backup.restore import RestoreOptions, RestoreProgress, restore_file
+
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    options = RestoreOptions(
+        tables=frozenset(tables) if tables else None,
+        clean=args.clean,
+        definer=args.definer,
+        accept_unmarked=args.accept_unmarked,
+        source_database=args.source_database,
+    )
 
     params = _params(args, ctx)
     line = _ProgressLine(ctx)
@@ -231,14 +255,52 @@ def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
 
     started = time.monotonic()
     try:
-        result = restore_file(args.file, params, progress=progress, cancel=ctx.cancel)
+        result = restore_file(
+            args.file, params, progress=progress, cancel=ctx.cancel, options=options
+        )
     finally:
         line.done()
     ctx.stdout.write(
-        f"restored {result.statements:,} statements ({_human(result.sql_bytes)} of SQL) "
+        f"restored {len(result.tables)} tables, {result.rows:,} rows "
+        f"({result.statements:,} statements, {_human(result.sql_bytes)} of SQL) "
         f"into {params.safe_url()} in {time.monotonic() - started:.1f} s\n"
     )
+    for note in result.notes:
+        ctx.stdout.write(f"note: {note}\n")
     return EXIT_OK
+
+
+# -- inspect ----------------------------------------------------------------------------------
+
+
+def _add_inspect(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="print what a dump file holds",
+        description="Producer, tables with rows, views, routines, triggers, events, complete.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(handler=_cmd_inspect)
+
+
+def _cmd_inspect(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper.backup.inspect import inspect_file
+
+    found = inspect_file(args.file)
+    state = "complete" if found.complete else "NOT complete"
+    out = [f"{args.file}: {found.producer}, {found.container}, {state} ({found.why})"]
+    if found.databases:
+        out.append(f"databases: {', '.join(found.databases)}")
+    out += [f"table {name}: {rows:,} rows" for name, rows in found.tables.items()]
+    for label, names in (
+        ("view", found.views),
+        ("", found.routines),
+        ("trigger", found.triggers),
+        ("event", found.events),
+    ):
+        out += [f"{label} {name}".strip() for name in names]
+    ctx.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK if found.complete else EXIT_FAILED
 
 
 # -- verify -----------------------------------------------------------------------------------
@@ -431,6 +493,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [
     _add_serve,
     _add_dump,
     _add_restore,
+    _add_inspect,
     _add_verify,
     _add_keygen,
     _add_backup,

@@ -11,17 +11,19 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dumper.backup import dsn
-from dumper.backup.gzipio import sql_pieces
+from dumper.backup.clean import drop_others, may_set_definer
+from dumper.backup.foreign import open_pieces
 from dumper.backup.interrupt import interrupt_on_cancel
+from dumper.backup.scope import Scope
 from dumper.backup.session import close_quietly, open_restore_connection, server_error_text
 from dumper.backup.sqlsplit import Statement, StatementSplitter
-from dumper.backup.verify import verify_file
-from dumper.errors import Cancelled, RestoreFailed
+from dumper.backup.verify import VerifyResult, verify_file
+from dumper.errors import BackupCorrupt, Cancelled, InvalidInput, RestoreFailed
 from dumper.log import get_logger
 
 log = get_logger("restore")
@@ -32,11 +34,6 @@ BATCH_STATEMENT_MAX = 1 << 16  # ...when each is smaller than this
 PREVIEW_CHARS = 200
 _ER_EMPTY_QUERY = 1065
 
-# A restore goes into the database it names: statements that would leave, create or drop a
-# database are refused (mariadb-dump --databases / --all-databases / --add-drop-database).
-_FOREIGN_DB = re.compile(
-    rb"(?:/\*M?!\d*\s*)?(?:USE\b|(?:CREATE|DROP)\s+(?:DATABASE|SCHEMA)\b)", re.IGNORECASE
-)
 # Statements that give exactly one result each, so a failure inside a batch can be located.
 _BATCHABLE = re.compile(rb"(?:INSERT|REPLACE)\s", re.IGNORECASE)
 
@@ -49,9 +46,23 @@ class RestoreProgress:
 
 
 @dataclass(frozen=True)
+class RestoreOptions:
+    """What a restore takes of the file and how; the default restores all of it as it is."""
+
+    tables: frozenset[str] | None = None  # only these tables (structure, data, triggers)
+    clean: bool = False  # drop what the destination has and the file does not
+    definer: str | None = None  # "keep" | "current_user"; None: keep when allowed
+    accept_unmarked: bool = False  # a plain file with no end line and no checksums
+    source_database: str | None = None  # the one to take from a --databases file of several
+
+
+@dataclass(frozen=True)
 class RestoreResult:
     statements: int
     sql_bytes: int
+    rows: int = 0  # rows the INSERT/REPLACE statements added
+    tables: tuple[str, ...] = ()  # base tables the file created
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _preview(sql: bytes) -> str:
@@ -69,10 +80,10 @@ class _Piece:
 class _Producer(threading.Thread):
     """Reads, decompresses and splits the file, handing lists of statements to a queue."""
 
-    def __init__(self, path: Path, compressed: bool) -> None:
+    def __init__(self, path: Path, info: VerifyResult) -> None:
         super().__init__(name="restore-producer", daemon=True)
         self.path = path
-        self.compressed = compressed
+        self.info = info
         self.queue: queue.Queue[_Piece | BaseException | None] = queue.Queue(QUEUE_ITEMS)
         self.stop = threading.Event()
         self._read = 0
@@ -93,7 +104,8 @@ class _Producer(threading.Thread):
         try:
             splitter = StatementSplitter()
             with self.path.open("rb") as f:
-                for piece in sql_pieces(f, self.compressed, self._count):
+                strip_cr = self.info.producer != "dumper"  # as the mariadb client does
+                for piece in open_pieces(f, self.info.container, self._count, strip_cr=strip_cr):
                     statements = splitter.feed(piece)
                     if statements and not self._put(_Piece(statements, self._read)):
                         return
@@ -106,9 +118,10 @@ class _Producer(threading.Thread):
 class _Executor:
     """Runs statements in order on one connection; batches small INSERTs."""
 
-    def __init__(self, conn: Any, database: str, max_packet: int) -> None:
+    def __init__(self, conn: Any, scope: Scope, max_packet: int) -> None:
         self.conn = conn
-        self.database = database
+        self.scope = scope
+        self.rows = 0
         self.batch_limit = min(BATCH_BYTES, max_packet // 2)
         self.batch: list[tuple[int, Statement]] = []
         self.batch_size = 0
@@ -117,15 +130,12 @@ class _Executor:
 
     def execute(self, stmt: Statement) -> None:
         self.numbered += 1
+        scoped = self.scope.statement(stmt.sql)
+        if scoped is None:
+            return
+        if scoped is not stmt.sql:
+            stmt = stmt._replace(sql=scoped)
         sql = stmt.sql
-        if _FOREIGN_DB.match(sql, 0, 200):
-            self.flush()
-            raise RestoreFailed(
-                f"statement {self.numbered} (line {stmt.line}): {_preview(sql)}: refused: "
-                f"dumper restores into the database you name ({self.database}) and never "
-                "switches, creates or drops databases; make the dump without --databases, "
-                "--all-databases or --add-drop-database"
-            )
         size = len(sql)
         if size < BATCH_STATEMENT_MAX and stmt.delimiter == b";" and _BATCHABLE.match(sql):
             if self.batch_size + size + 2 > self.batch_limit:
@@ -150,12 +160,15 @@ class _Executor:
         import pymysql
 
         done = 0
+        counts = bool(_BATCHABLE.match(batch[0][1].sql))
         try:
             self.conn.query(sql)
             done = 1
+            self.rows += self.conn._result.affected_rows if counts else 0
             while self.conn._result is not None and self.conn._result.has_next:
                 self.conn.next_result()  # drain every result so the connection stays in sync
                 done += 1
+                self.rows += self.conn._result.affected_rows
         except pymysql.MySQLError as exc:
             number, stmt = batch[min(done, len(batch) - 1)]
             if (
@@ -180,6 +193,7 @@ def restore_file(
     progress: Callable[[RestoreProgress], None] | None = None,
     cancel: threading.Event | None = None,
     connect: Callable[..., Any] = dsn.connect,
+    options: RestoreOptions | None = None,
 ) -> RestoreResult:
     """Verify `path`, then execute it in order in `params.database`.
 
@@ -188,20 +202,28 @@ def restore_file(
     cancel stay committed, as with the mysql client.
     """
     path = Path(path)
+    opts = options or RestoreOptions()
     try:
         info = verify_file(path, cancel=cancel)
     except Cancelled as exc:
         raise Cancelled(
             f"restore cancelled after 0 statements, {exc.message}", statements=0
         ) from exc
+    notes = _check_whole(info, opts)
+    if opts.definer not in (None, "keep", "current_user"):
+        raise InvalidInput("definer must be keep or current_user", fields={"definer": "invalid"})
+    scope = Scope(info.databases, opts.source_database, opts.tables)
     conn = open_restore_connection(params, connect)
     started = time.monotonic()
-    producer = _Producer(path, info.compressed)
+    producer = _Producer(path, info)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT @@max_allowed_packet")
             max_packet = int(cur.fetchone()[0])
-        executor = _Executor(conn, params.database, max_packet)
+        scope.definer_rewrite = opts.definer == "current_user" or (
+            opts.definer is None and not may_set_definer(conn)
+        )
+        executor = _Executor(conn, scope, max_packet)
         producer.start()
         with interrupt_on_cancel(params, conn, cancel, connect=connect):
             try:
@@ -210,6 +232,10 @@ def restore_file(
                 if cancel is not None and cancel.is_set():  # interrupted by the cancel's KILL
                     raise _cancelled(executor) from exc
                 raise
+        if opts.clean and opts.tables is None:
+            dropped = drop_others(conn, scope.created)
+            if dropped:
+                notes.append(f"clean: dropped what the backup does not hold: {', '.join(dropped)}")
         if progress is not None:
             progress(RestoreProgress(info.size_bytes, info.size_bytes, executor.executed))
     finally:
@@ -224,7 +250,33 @@ def restore_file(
         executor.executed,
         time.monotonic() - started,
     )
-    return RestoreResult(statements=executor.executed, sql_bytes=info.sql_bytes)
+    if scope.rewritten:
+        notes.append(
+            f"DEFINER rewritten to CURRENT_USER in {scope.rewritten} views, routines, triggers "
+            "or events" + ("" if opts.definer else " (the user lacks SUPER and SET USER)")
+        )
+    made = scope.created
+    tables = tuple(sorted(n for k, n in made if k == "table" and ("view", n) not in made))
+    return RestoreResult(
+        statements=executor.executed,
+        sql_bytes=info.sql_bytes,
+        rows=executor.rows,
+        tables=tables,
+        notes=tuple(notes),
+    )
+
+
+def _check_whole(info: VerifyResult, opts: RestoreOptions) -> list[str]:
+    """BackupCorrupt for a file nothing proves whole unless acknowledged; notes to keep."""
+    if info.whole_by != "unmarked":
+        return []
+    if not opts.accept_unmarked:
+        raise BackupCorrupt(
+            f"nothing proves this {info.producer} file complete (no end line, no checksums): "
+            "it ends on a complete statement; restore it only if you know it is whole "
+            "(accept_unmarked)"
+        )
+    return ["restored without proof of completeness (accepted: no end line, no checksums)"]
 
 
 def _run_all(

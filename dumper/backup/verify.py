@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from dumper.backup.fileformat import parse_end, producer_of
-from dumper.backup.gzipio import is_gzip, member_start_near, sql_pieces
+from dumper.backup import foreign
+from dumper.backup.fileformat import MARKER, parse_end, producer_of
+from dumper.backup.gzipio import member_start_near
 from dumper.errors import BackupCorrupt, Cancelled
 
 TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
@@ -27,8 +28,15 @@ class VerifyResult:
     size_bytes: int  # file size
     sql_bytes: int  # uncompressed size
     completed_at: str | None  # from the completion marker
-    table_rows: dict[str, int]  # from our manifest; {} for mariadb-dump/mysqldump files
-    producer: str  # "dumper" | "mariadb-dump" | "mysqldump"
+    table_rows: dict[str, int]  # from our manifest; {} for other tools' files
+    # "dumper" | "mariadb-dump" | "mysqldump" | "phpmyadmin" | "adminer" | "mysqldumper" |
+    # "unknown" (no header: mariadb-dump --compact / --skip-comments, hand-made files)
+    producer: str
+    container: str = "plain"  # "plain" | "gzip" | "bzip2" | "xz" | "zip"
+    # what proves it whole: "marker" (its producer's end line), "container" (the checksums of
+    # its gzip/bzip2/xz/zip), "unmarked" (neither: restored only when acknowledged)
+    whole_by: str = "marker"
+    databases: tuple[str, ...] = ()  # named by USE lines (--databases), in file order
 
 
 class _Tally:
@@ -40,9 +48,17 @@ class _Tally:
         self.tail: collections.deque[tuple[bytes, int]] = collections.deque()
         self._kept = 0
         self._newlines = 0
+        self.databases: dict[str, None] = {}
+        self._carry = b"\n"
 
     def add(self, piece: bytes) -> None:
         self.sql_bytes += len(piece)
+        scan = self._carry + piece
+        at = scan.find(b"\nUSE")
+        while at >= 0:
+            self.databases.update(dict.fromkeys(foreign.databases_in(scan[at + 1 : at + 600])))
+            at = scan.find(b"\nUSE", at + 1)
+        self._carry = scan[-600:]
         if len(self.head) < 4096:
             self.head += piece[: 4096 - len(self.head)]
         count = piece.count(b"\n")
@@ -79,11 +95,12 @@ class _Range:
 
 
 def _tally(
-    path: Path, compressed: bool, start: int, end: int, cancel: threading.Event | None
+    path: Path, container: str, start: int, end: int, cancel: threading.Event | None
 ) -> _Tally:
     tally = _Tally()
     with path.open("rb") as f:
-        for piece in sql_pieces(_Range(f, start, end), compressed, lambda n: None):
+        reader = _Range(f, start, end) if container != "zip" else f
+        for piece in foreign.open_pieces(reader, container, lambda n: None):  # type: ignore[arg-type]
             if cancel is not None and cancel.is_set():
                 raise Cancelled(_VERIFY_CANCELLED)
             tally.add(piece)
@@ -103,7 +120,7 @@ def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = Non
 
     def run(index: int, start: int, end: int) -> None:
         with contextlib.suppress(BackupCorrupt, OSError, Cancelled):
-            halves[index] = _tally(path, True, start, end, cancel)
+            halves[index] = _tally(path, "gzip", start, end, cancel)
 
     second = threading.Thread(target=run, args=(1, boundary, size), name="verify-half")
     second.start()
@@ -118,37 +135,58 @@ def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = Non
         return None
     first.sql_bytes += last.sql_bytes
     first.tail.extend(last.tail)
+    first.databases.update(last.databases)
     return first
 
 
 def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyResult:
-    """Read the whole file once: gzip CRC/length to the end, completion marker, manifest.
+    """Read the whole file once: container checksums to the end, then what proves it complete.
 
-    Raises BackupCorrupt saying why when the file is truncated, corrupted or incomplete, and
-    Cancelled when `cancel` is set meanwhile (a big file takes a while).
+    Raises BackupCorrupt saying why when the file is truncated, corrupted, incomplete or of a
+    format not supported, and Cancelled when `cancel` is set meanwhile.
     """
     path = Path(path)
     try:
+        container = foreign.container_of(path)
         size = path.stat().st_size
-        compressed = is_gzip(path)
         tally = None
-        if compressed and size >= PARALLEL_VERIFY_MIN:
+        if container == "gzip" and size >= PARALLEL_VERIFY_MIN:
             tally = _tally_in_halves(path, size, cancel)
         if tally is None:
-            tally = _tally(path, compressed, 0, size, cancel)
+            tally = _tally(path, container, 0, size, cancel)
     except OSError as exc:
         raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if path.name.endswith(".gz") and not compressed:
+    if path.name.endswith(".gz") and container != "gzip":
         raise BackupCorrupt(f"{path.name} is not gzip data")
     if tally.sql_bytes == 0:
         raise BackupCorrupt("the file is empty: no SQL at all")
-    producer = producer_of(tally.head)
-    completed_at, table_rows = parse_end(producer, tally.tail_bytes())
+    head = tally.head.removeprefix(foreign.BOM)
+    producer = producer_of(head) or foreign.producer_of(head)
+    tail = tally.tail_bytes()
+    last = tail.rstrip().rsplit(b"\n", 1)[-1].rstrip(b"\r")
+    if producer is None and last.startswith(MARKER.encode()):
+        producer = "mysqldump"  # its header was cut off or left out, its end line is there
+    completed_at: str | None = None
+    table_rows: dict[str, int] = {}
+    whole_by = "marker"
+    if producer in ("dumper", "mariadb-dump", "mysqldump"):
+        completed_at, table_rows = parse_end(producer, tail)
+    elif producer in foreign.END_LINES:
+        if not last.startswith(foreign.END_LINES[producer]):
+            end = foreign.END_LINES[producer].decode()
+            raise BackupCorrupt(f"the {producer} file is incomplete: it does not end with '{end}'")
+    elif not foreign.ends_on_complete_statement(tail):
+        raise BackupCorrupt("the file is incomplete: it ends inside a statement")
+    else:
+        whole_by = "container" if container in foreign.CHECKSUMMED else "unmarked"
     return VerifyResult(
-        compressed=compressed,
+        compressed=container != "plain",
         size_bytes=size,
         sql_bytes=tally.sql_bytes,
         completed_at=completed_at,
         table_rows=table_rows,
-        producer=producer or "mysqldump",
+        producer=producer or "unknown",
+        container=container,
+        whole_by=whole_by,
+        databases=tuple(tally.databases),
     )

@@ -177,9 +177,11 @@ def test_mariadb_dump_file_cut_short_is_refused(tmp_path):
         verify_file(write(tmp_path, "m.sql", cut))
 
 
-def test_sql_from_an_unknown_tool_is_refused(tmp_path):
-    with pytest.raises(BackupCorrupt, match="not a complete SQL dump"):
-        verify_file(write(tmp_path, "x.sql", b"CREATE TABLE t (id int);\n"))
+def test_sql_from_an_unknown_tool_counts_as_unmarked_when_it_ends_on_a_statement(tmp_path):
+    result = verify_file(write(tmp_path, "x.sql", b"CREATE TABLE t (id int);\n-- end\n"))
+    assert (result.producer, result.whole_by) == ("unknown", "unmarked")
+    with pytest.raises(BackupCorrupt, match="ends inside a statement"):
+        verify_file(write(tmp_path, "y.sql", b"CREATE TABLE t (id int);\nINSERT INTO t VA"))
 
 
 def test_empty_file_is_refused(tmp_path):
