@@ -481,6 +481,8 @@ class JobRunner:
             tables=result.tables,
             rows=result.rows,
         )
+        if result.warnings:  # e.g. a table's history the server could not take back
+            self.store.append_backup_notes(job.id, "; ".join(result.warnings))
         self._emit(job, "backup_succeeded", SUCCESS)
         log.info(
             "backup %d of target %s succeeded: %s, %d bytes, %d tables, %d rows, %.1f s",

@@ -4,7 +4,7 @@ key each one is paged by, plus the names of its views and sequences."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dumper.backup.session import Session, text
@@ -23,10 +23,24 @@ class Table:
     on_update: set[str] = field(default_factory=set)  # columns with ON UPDATE CURRENT_TIMESTAMP
     key: list[Column] | None = None
     wide: bool = False  # rows fetched one by one, not by GROUP_CONCAT (see rows.WIDE_ROW_BYTES)
+    versioned: bool = False  # WITH SYSTEM VERSIONING
+    history: bool = False  # its history rows and period values are dumped (see _find_periods)
 
     @property
     def ident(self) -> str:
         return quote_ident(self.name)
+
+    def history_lost(self) -> str:
+        return (
+            f"table {self.name}: its history was not kept, only its current rows (a server "
+            "cannot restore the history of a table versioned by transaction ids, nor any before "
+            "MariaDB 10.11); restored rows get new ROW START values"
+        )
+
+    @property
+    def source(self) -> str:
+        """What the data queries read: with the history rows where those are dumped."""
+        return f"{self.ident} FOR SYSTEM_TIME ALL" if self.history else self.ident
 
     @property
     def insert_columns(self) -> list[Column]:
@@ -59,6 +73,7 @@ def list_objects(session: Session, mariadb: bool) -> tuple[list[Table], list[str
             sequences.append(name)
         else:  # BASE TABLE, SYSTEM VERSIONED
             tables[name] = Table(name, text(engine_b).upper(), int(avg or 0))
+            tables[name].versioned = kind == "SYSTEM VERSIONED"
     for row in session.query(
         "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME,"
         " COLLATION_NAME, IS_NULLABLE, EXTRA"
@@ -86,6 +101,7 @@ def list_objects(session: Session, mariadb: bool) -> tuple[list[Table], list[str
         if "ON UPDATE" in extra:
             table.on_update.add(col.name)
     _find_keys(session, tables)
+    _find_periods(session, [t for t in tables.values() if t.versioned])
     ordered = sorted(tables.values(), key=lambda t: t.name.encode())
     return ordered, sorted(views, key=str.encode), sorted(sequences, key=str.encode)
 
@@ -133,3 +149,42 @@ def _find_keys(session: Session, tables: dict[str, Table]) -> None:
             ) and all(sub is None for _, sub in parts):
                 table.key = [c for c in cols if c is not None]
                 break
+
+
+_PERIOD = re.compile(r"PERIOD FOR SYSTEM_TIME \(`((?:[^`]|``)+)`, `((?:[^`]|``)+)`\)")
+
+
+def _find_periods(session: Session, tables: list[Table]) -> None:
+    """Mark the system-versioned tables whose history a restore can take back: on MariaDB 10.11+
+    (system_versioning_insert_history) with a TIMESTAMP period, implicit or explicit; their
+    period columns are then written like any other, and their paging key gains the row end
+    (which the server adds to every unique key of such a table). A period of transaction ids
+    cannot be inserted: those tables keep only their current rows (dump.py warns)."""
+    if not tables:
+        return
+    try:
+        session.one("SELECT @@system_versioning_insert_history")
+    except Exception:  # an older server: no history can be restored anywhere
+        return
+    for table in tables:
+        row = session.one(f"SHOW CREATE TABLE {table.ident}")
+        assert row is not None
+        m = _PERIOD.search(text(row[1]))
+        if m is None:  # implicit: hidden ROW_START / ROW_END, TIMESTAMP(6)
+            period = [
+                Column(n, "timestamp", "timestamp(6)", nullable=False)
+                for n in ("ROW_START", "ROW_END")
+            ]
+            table.columns.extend(period)
+        else:
+            names = [g.replace("``", "`") for g in m.groups()]
+            by_name = {c.name: c for c in table.columns}
+            if any(by_name[n].data_type != "timestamp" for n in names):
+                continue
+            period = [replace(by_name[n], generated=False) for n in names]
+            table.columns = [
+                period[names.index(c.name)] if c.name in names else c for c in table.columns
+            ]
+        table.history = True
+        if table.key is not None and period[1].name not in {c.name for c in table.key}:
+            table.key.append(period[1])

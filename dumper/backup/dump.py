@@ -53,6 +53,7 @@ class DumpResult:
     table_rows: dict[str, int]  # per table, as written in the manifest
     server_version: str
     consistent_snapshot: bool
+    warnings: tuple[str, ...] = ()  # what the file does not keep (a table's history), plainly
 
 
 def _utcnow() -> datetime:
@@ -235,6 +236,7 @@ class _Dumper:
             table_rows=dict(data.table_rows),
             server_version=version,
             consistent_snapshot=snapshot_note == "yes",
+            warnings=tuple(data.warnings),
         )
 
     def _dump_table(self, table: Table) -> None:

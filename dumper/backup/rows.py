@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dumper.backup.catalog import NO_DATA_ENGINES, Table
-from dumper.backup.fileformat import section
+from dumper.backup.fileformat import comment, section
 from dumper.backup.session import Session, text
 from dumper.backup.values import (
     INTEGER_TYPES,
@@ -92,6 +92,7 @@ class TableData:
         self.report = report
         self.rows = 0
         self.table_rows: dict[str, int] = {}
+        self.warnings: list[str] = []  # what the file does not hold that the database does
         self._wanted = (batch_bytes, split_row_bytes)
         self.batch_bytes = batch_bytes
         self.split_bytes = split_row_bytes
@@ -113,6 +114,11 @@ class TableData:
         if table.engine in NO_DATA_ENGINES or not table.insert_columns:
             return
         self._write(section("Data for table", table.name))
+        if table.history:  # MariaDB 10.11+: the rows keep their ROW START / ROW END values
+            self._write("/*M!101100 SET SESSION system_versioning_insert_history = 1 */;\n")
+        elif table.versioned:
+            self.warnings.append(note := table.history_lost())
+            self._write(f"-- {comment(note)}\n")
         if table.key is not None:
             if len(table.key) == 1 and table.key[0].data_type in INTEGER_TYPES - {"year"}:
                 self._dump_rows_int_ranges(table, table.key[0])
@@ -157,7 +163,7 @@ class TableData:
         else:
             res = self._one(
                 f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
-                f" FROM {table.ident} WHERE {cond}"
+                f" FROM {table.source} WHERE {cond}"
             )
             assert res is not None
             count, data = int(res[0]), res[1] or b""
@@ -181,7 +187,7 @@ class TableData:
         unfit = False
         cur = self._unbuffered_cursor()
         with self._unbuffered(cur):
-            cur.execute(f"SELECT {_marked(rexpr)} FROM {table.ident} WHERE {cond}")
+            cur.execute(f"SELECT {_marked(rexpr)} FROM {table.source} WHERE {cond}")
             while rows := cur.fetchmany(256):
                 for (value,) in rows:
                     count += 1
@@ -211,7 +217,7 @@ class TableData:
         prefix = self._insert_prefix(table)
         rexpr = row_expr(table.insert_columns)
         k = key.ident
-        bounds = self._one(f"SELECT MIN({k}), MAX({k}) FROM {table.ident}")
+        bounds = self._one(f"SELECT MIN({k}), MAX({k}) FROM {table.source}")
         if bounds is None or bounds[0] is None:
             return
         lo, hi = int(bounds[0]), int(bounds[1])
@@ -226,7 +232,7 @@ class TableData:
                 upto = min(after + span, hi)
             else:
                 found = self._one(
-                    f"SELECT {k} FROM {table.ident} WHERE {k} > {after}"
+                    f"SELECT {k} FROM {table.source} WHERE {k} > {after}"
                     f" ORDER BY {k} LIMIT 1 OFFSET {rows - 1}"
                 )
                 upto = hi if found is None else int(found[0])
@@ -241,7 +247,7 @@ class TableData:
                 continue
             if retry:  # one row too large for a statement
                 row = self._one(
-                    f"SELECT {k} FROM {table.ident} WHERE {k} > {after} AND {k} <= {upto}"
+                    f"SELECT {k} FROM {table.source} WHERE {k} > {after} AND {k} <= {upto}"
                 )
                 assert row is not None
                 self._dump_split_row(table, [key], [text(row[0])], prefix)
@@ -253,7 +259,7 @@ class TableData:
                 span = max(1, min(span * 2, (upto - after) * rows // count))
             else:
                 # a gap: continue right before the next key instead of widening blindly
-                nxt = self._one(f"SELECT MIN({k}) FROM {table.ident} WHERE {k} > {upto}")
+                nxt = self._one(f"SELECT MIN({k}) FROM {table.source} WHERE {k} > {upto}")
                 upto = hi if nxt is None or nxt[0] is None else int(nxt[0]) - 1
             after = upto
             self.report()
@@ -272,7 +278,7 @@ class TableData:
             self._check_cancel()
             where = "" if after is None else f" WHERE {keyset_condition(key_idents, after, None)}"
             bound_row = self._one(
-                f"SELECT {key_exprs} FROM {table.ident}{where}"
+                f"SELECT {key_exprs} FROM {table.source}{where}"
                 f" ORDER BY {order} LIMIT 1 OFFSET {n - 1}"
             )
             upto = None if bound_row is None else [text(v) for v in bound_row]
@@ -299,7 +305,7 @@ class TableData:
     def _dump_rows_streaming(self, table: Table) -> None:
         """Tables without a usable key: one unbuffered SELECT, grouped into batches here."""
         prefix = self._insert_prefix(table)
-        sql = f"SELECT {_marked(row_expr(table.insert_columns))} FROM {table.ident}"
+        sql = f"SELECT {_marked(row_expr(table.insert_columns))} FROM {table.source}"
         batch: list[bytes] = []
         size = 0
         cur = self._unbuffered_cursor()
@@ -335,11 +341,16 @@ class TableData:
         self, table: Table, key: list[Column], keyvals: list[str], prefix: bytes
     ) -> None:
         """One row too large for a statement: INSERT it without its big values, then append them."""
+        if table.history:  # an UPDATE would turn the restored row into history of its own
+            raise DumpFailed(
+                f"system-versioned table {table.name} has a row too large for one statement "
+                "(larger than max_allowed_packet allows); it cannot be split"
+            )
         cols = table.insert_columns
         where = " AND ".join(f"{c.ident} = {v}" for c, v in zip(key, keyvals, strict=True))
         lengths = self._one(
             f"SELECT {','.join(f'LENGTH({literal_expr(c)})' for c in cols)}"
-            f" FROM {table.ident} WHERE {where}"
+            f" FROM {table.source} WHERE {where}"
         )
         assert lengths is not None
         big: list[Column] = []
@@ -364,7 +375,7 @@ class TableData:
                 f"split need {insert_size} bytes, more than max_allowed_packet"
             )
         joined = ",',',".join(exprs)
-        row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.ident} WHERE {where}")
+        row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.source} WHERE {where}")
         assert row is not None and row[0] is not None
         self.sink.write(prefix + escape_cr(row[0]) + b";\n")
         keep = "".join(
@@ -372,7 +383,9 @@ class TableData:
         )
         for col in big:
             size_fn = "CHAR_LENGTH" if col.is_text else "LENGTH"
-            total_row = self._one(f"SELECT {size_fn}({col.ident}) FROM {table.ident} WHERE {where}")
+            total_row = self._one(
+                f"SELECT {size_fn}({col.ident}) FROM {table.source} WHERE {where}"
+            )
             assert total_row is not None
             total = int(total_row[0])
             # characters per chunk such that the literal stays within one batch
@@ -380,7 +393,7 @@ class TableData:
             for start in range(1, total + 1, step):
                 self._check_cancel()
                 expr = chunk_literal_expr(col, start, step)
-                chunk = self._one(f"SELECT {expr} FROM {table.ident} WHERE {where}")
+                chunk = self._one(f"SELECT {expr} FROM {table.source} WHERE {where}")
                 assert chunk is not None
                 self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
                 self.sink.write(escape_cr(chunk[0]))
