@@ -18,11 +18,15 @@ async function openBackups(page: Page, target: SeededTarget): Promise<void> {
   await expect(page.getByRole('heading', { name: `Backups of "${target.name}"` })).toBeVisible()
 }
 
+/** Starts a backup and waits for it to succeed. Waits for a new id, not one row more: a fast
+ * backup with a short retention may have rotated the old one away before the list shows both. */
 async function backUpNowAndWait(page: Page): Promise<string> {
-  const before = await rows(page).count()
+  const before = new Set(await rows(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-backup-id'))))
   await page.getByRole('button', { name: 'Back up now' }).click()
-  await expect(rows(page)).toHaveCount(before + 1)
   const newest = rows(page).first()
+  await expect
+    .poll(async () => before.has(await newest.getAttribute('data-backup-id')), { timeout: 60_000 })
+    .toBe(false)
   await expect(newest).toHaveAttribute('data-status', 'success', { timeout: 60_000 })
   return (await newest.getAttribute('data-backup-id'))!
 }
