@@ -470,6 +470,7 @@ class App:
             retention_days=t.retention_days,
             auto_compress=t.auto_compress,
             notify=t.notify,
+            ping_url=t.ping_url,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,

@@ -112,4 +112,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE TABLE notify_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """,
     ),
+    (
+        6,
+        """
+        ALTER TABLE targets ADD COLUMN ping_url TEXT;
+        """,
+    ),
 )

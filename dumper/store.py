@@ -67,6 +67,7 @@ class TargetFields:
     retention_days: int = 0
     auto_compress: bool = True
     notify: bool = True  # False: this target's events reach no notification channel
+    ping_url: str | None = None  # dead-man's switch: called on start, success (plain) and /fail
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Target:
     created_at: datetime
     updated_at: datetime
     notify: bool = True
+    ping_url: str | None = None
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"

@@ -47,6 +47,16 @@ TARGET_FIELDS: tuple[Field, ...] = (
         default=True,
         description="false: this target's events reach no notification channel",
     ),
+    Field(
+        "ping_url",
+        "string",
+        nullable=True,
+        high=2000,
+        pattern=r"https?://[^\s/?#]+[^\s]*",
+        pattern_message="must be an http:// or https:// URL, or null",
+        description="dead-man's switch (healthchecks.io style): POSTed to with /start when a "
+        "backup starts, as is when it succeeds, with /fail when it fails; null for none",
+    ),
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
@@ -88,6 +98,7 @@ def validate_target(
             retention_days=v["retention_days"],
             auto_compress=v["auto_compress"],
             notify=v["notify"],
+            ping_url=v["ping_url"] or None,
         ),
         password=v["password"],
     )

@@ -52,6 +52,7 @@ class TargetView:
     retention_days: int
     auto_compress: bool
     notify: bool
+    ping_url: str | None
     created_at: datetime
     updated_at: datetime
     has_password: bool

@@ -169,7 +169,7 @@ class Notifier:
         target = self.store.get_target(event.target_id) if event.target_id is not None else None
         deliveries: list[_Delivery] = []
         suffix = PING_SUFFIX.get(event.name)
-        ping_url = getattr(target, "ping_url", None) if target is not None else None
+        ping_url = target.ping_url if target is not None else None
         if suffix is not None and ping_url:
             deliveries.append(_Delivery(next(self._seq), event, None, url=ping_url + suffix))
         if target is None or target.notify:

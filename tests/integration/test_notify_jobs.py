@@ -73,6 +73,19 @@ def test_a_backup_and_a_restore_are_reported_with_their_content(
     assert body["restore"]["id"] == restore.id and body["backup"]["id"] == backup.id
 
 
+def test_a_successful_backup_pings_start_then_the_plain_url(
+    make_app: Callable[..., App], receiver: HttpReceiver, scratch_db: ConnParams
+) -> None:
+    fill(scratch_db)
+    app = make_app()
+    ping = receiver.url + "/ping/0d1e"
+    target = app.create_target(target_data(scratch_db, ping_url=ping))
+    assert app.wait_backup(app.start_backup(target.id).id, timeout=60).status == "success"
+    start, done = receiver.wait_for(2)
+    assert (start.method, start.path) == ("POST", "/ping/0d1e/start")
+    assert (done.method, done.path) == ("POST", "/ping/0d1e")
+
+
 def test_a_failed_backup_is_reported_with_the_servers_reason(
     make_app: Callable[..., App], receiver: HttpReceiver, scratch_db: ConnParams
 ) -> None:

@@ -100,3 +100,16 @@ describe('target form: operations fields', () => {
     expect(toTargetInput(valid(), 'create').notify).toBe(true)
   })
 })
+
+describe('target form: dead-man switch', () => {
+  it('sends the ping URL, null when empty, and refuses what is not http(s)', () => {
+    const form = valid()
+    expect(toTargetInput(form, 'create').ping_url).toBeNull()
+    form.ops.ping_url = ' https://hc-ping.example.org/abc '
+    expect(toTargetInput(form, 'create').ping_url).toBe('https://hc-ping.example.org/abc')
+    expect(validateTarget(form)).toEqual({})
+    form.ops.ping_url = 'ftp://x'
+    expect(validateTarget(form).ping_url?.key).toBe('validation.url')
+    expect(formFromTarget(makeTarget({ ping_url: 'https://h.example.org/1' })).ops.ping_url).toBe('https://h.example.org/1')
+  })
+})

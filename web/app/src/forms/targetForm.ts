@@ -3,7 +3,7 @@
 import type { Target, TargetInput } from '@/services/api'
 import type { MessageKey, Params } from '@/i18n'
 import { isValidHHMM } from '@/utils/format'
-import { emptyOps, opsFromTarget, opsInput, type TargetOps } from './targetOps'
+import { emptyOps, opsFromTarget, opsInput, validateOps, type TargetOps } from './targetOps'
 
 export interface TargetFormState {
   name: string
@@ -107,7 +107,7 @@ export function validateTarget(s: TargetFormState): FieldIssues {
   set('comment', textIssue(s.comment, LIMITS.comment, false, true))
   if (s.scheduleEnabled && !isValidHHMM(s.schedule_time)) set('schedule_time', { key: 'validation.time' })
   set('retention_days', intIssue(s.retention_days, LIMITS.retention))
-  return issues
+  return { ...issues, ...validateOps(s.ops) }
 }
 
 /**

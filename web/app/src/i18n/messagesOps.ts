@@ -81,6 +81,10 @@ export const opsEn = {
   'event.verification_failed': 'Verification failed',
   'event.file_corrupt': 'Backup file corrupt',
   'event.file_missing': 'Backup file missing',
+  'validation.url': 'Use an http:// or https:// URL.',
+  'edit.pingUrl': "Dead-man's switch: ping URL (optional)",
+  'edit.pingUrlHelp':
+    'Called when a backup starts (/start), succeeds, or fails (/fail), as healthchecks.io expects: the outside service notices when backups stop, even when dumper itself is down.',
 } as const
 
 export type OpsKey = keyof typeof opsEn
@@ -165,4 +169,8 @@ export const opsDe: Record<OpsKey, string> = {
   'event.verification_failed': 'Prüfung fehlgeschlagen',
   'event.file_corrupt': 'Backup-Datei beschädigt',
   'event.file_missing': 'Backup-Datei fehlt',
+  'validation.url': 'Eine http://- oder https://-URL angeben.',
+  'edit.pingUrl': 'Totmannschalter: Ping-URL (optional)',
+  'edit.pingUrlHelp':
+    'Wird beim Start eines Backups (/start), bei Erfolg und bei Fehlschlag (/fail) aufgerufen, wie healthchecks.io es erwartet: der Dienst draußen merkt, wenn Backups ausbleiben, auch wenn dumper selbst nicht läuft.',
 }

@@ -213,6 +213,7 @@ export interface Target {
   retention_days: number
   auto_compress: boolean
   notify: boolean
+  ping_url: string | null
   created_at: string
   updated_at: string
   has_password: boolean
@@ -239,6 +240,7 @@ export interface TargetInput {
   retention_days?: number
   auto_compress?: boolean
   notify?: boolean
+  ping_url?: string | null
 }
 
 export interface Token {

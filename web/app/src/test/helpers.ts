@@ -76,6 +76,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     retention_days: 14,
     auto_compress: true,
     notify: true,
+    ping_url: null,
     created_at: '2026-11-26T10:00:00Z',
     updated_at: '2026-11-26T10:00:00Z',
     has_password: true,
