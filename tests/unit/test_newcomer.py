@@ -1,5 +1,6 @@
-"""A newcomer's first minutes: `make run` builds the UI only when its sources changed, `make install`
-installs only what running and testing need, and pyproject.toml uses the current license form."""
+"""A newcomer's first minutes: `make run` builds the UI only when its sources changed, `make
+install` installs only what running and testing need, and pyproject.toml uses the current license
+form."""
 
 from __future__ import annotations
 
