@@ -30,7 +30,7 @@ class SchemaObjects:
         self.db_collation: str | None = None  # the one a restore has set so far (see below)
         self.source_collation = ""
         self.single_byte_charsets: set[str] | None = None
-        self.client_texts: dict[str, str | None] = {}  # see _client_text
+        self.client_texts: dict[str, bytes | None] = {}  # see _client_bytes
 
     def dump_sequence(self, name: str) -> None:
         ident = quote_ident(name)
@@ -44,10 +44,32 @@ class SchemaObjects:
             + f"DO SETVAL({ident}, {text(state[0])}, 0, {text(state[1])});\n"
         )
 
-    def _set_context(self, sql_mode: str, cs_client: str, collation: str, body: str) -> str:
-        # the file is UTF-8: a definition made under another client charset is replayed under
-        # that charset only when its text reads the same (see _client_text), else under utf8mb4
-        client = cs_client if self._client_text(cs_client, body) is not None else "utf8mb4"
+    def _replay(self, cs_client: str, body: str) -> tuple[str, str | None]:
+        """(client charset to replay under, the text to write; None: write it by _prepared).
+
+        The file is UTF-8: a definition made under another client charset is written as it is
+        when its text reads the same under that charset (see _client_text); on MariaDB, one
+        whose text that charset holds exactly (sjis, gbk, big5) is sent through PREPARE from
+        its bytes in hex; anything else is replayed under utf8mb4.
+        """
+        same = self._client_text(cs_client, body)
+        if same is not None:
+            return cs_client, same
+        if self.mariadb and self._client_bytes(cs_client, body) is not None:
+            return cs_client, None
+        return "utf8mb4", body
+
+    def _prepared(self, cs_client: str, body: str) -> str:
+        """`body` created through PREPARE: the hex in the file is ASCII, so no splitter can
+        misread a multi-byte character whose second byte is a backslash or a quote."""
+        h = body.encode("utf-8", "surrogateescape").hex()
+        return (
+            f"SET @dumper_sql = CONVERT(_utf8mb4 X'{h}' USING {cs_client});\n"
+            "PREPARE dumper_stmt FROM @dumper_sql;\nEXECUTE dumper_stmt;\n"
+            "DEALLOCATE PREPARE dumper_stmt;\n"
+        )
+
+    def _set_context(self, sql_mode: str, client: str, collation: str) -> str:
         parts = [f"SET sql_mode = {quote_string(sql_mode)};"] if sql_mode is not None else []
         parts.append(f"SET character_set_client = {client};")
         parts.append(f"SET character_set_results = {client};")
@@ -78,19 +100,25 @@ class SchemaObjects:
             }
         if cs_client not in self.single_byte_charsets:
             return None
-        if body in self.client_texts:
-            return self.client_texts[body]
-        h = body.encode("utf-8", "surrogateescape").hex()
-        row = self._one(
-            f"SELECT HEX(CONVERT(_utf8mb4 X'{h}' USING {cs_client})),"
-            f" HEX(CONVERT(CONVERT(_utf8mb4 X'{h}' USING {cs_client}) USING utf8mb4))"
-        )
-        result = None
-        if row is not None and text(row[1]).lower() == h:
-            with contextlib.suppress(UnicodeDecodeError):
-                result = bytes.fromhex(text(row[0])).decode("utf-8")
-        self.client_texts[body] = result
-        return result
+        raw = self._client_bytes(cs_client, body)
+        with contextlib.suppress(UnicodeDecodeError):
+            return None if raw is None else raw.decode("utf-8")
+        return None
+
+    def _client_bytes(self, cs_client: str, body: str) -> bytes | None:
+        """`body` in `cs_client` as the server converts it, or None if it is not exact."""
+        if not cs_client:
+            return None
+        key = f"{cs_client}:{body}"
+        if key not in self.client_texts:
+            h = body.encode("utf-8", "surrogateescape").hex()
+            row = self._one(
+                f"SELECT HEX(CONVERT(_utf8mb4 X'{h}' USING {cs_client})),"
+                f" HEX(CONVERT(CONVERT(_utf8mb4 X'{h}' USING {cs_client}) USING utf8mb4))"
+            )
+            ok = row is not None and text(row[1]).lower() == h
+            self.client_texts[key] = bytes.fromhex(text(row[0])) if ok and row else None
+        return self.client_texts[key]
 
     def _reset_context(self) -> str:
         return f"SET sql_mode = '{FILE_SQL_MODE}';\n/*!40101 SET NAMES utf8mb4 */;\n"
@@ -168,12 +196,13 @@ class SchemaObjects:
             # point at the source database
             create = create.replace(quote_ident(self.database) + ".", "")
             ident = quote_ident(name)
+            client, body = self._replay(cs, create)
             self._write(
                 section("View", name)
                 + f"DROP TABLE IF EXISTS {ident};\n"
                 + f"DROP VIEW IF EXISTS {ident};\n"
-                + self._set_context(FILE_SQL_MODE, cs, coll, create)
-                + f"{self._client_text(cs, create) or create};\n"
+                + self._set_context(FILE_SQL_MODE, client, coll)
+                + (f"{body};\n" if body is not None else self._prepared(client, create))
                 + self._reset_context()
             )
 
@@ -184,19 +213,23 @@ class SchemaObjects:
         in: `row` holds SHOW CREATE's sql_mode, client charset, collation and database collation
         (the caller reorders them so)."""
         sql_mode, cs, coll, db_coll = (text(v) for v in row)
-        body = self._client_text(cs, create) or create
+        client, body = self._replay(cs, create)
         context = self._db_collation_context(db_coll)
-        context += self._set_context(sql_mode, cs, coll, create)
-        delim = compound_delimiter(body)
+        context += self._set_context(sql_mode, client, coll)
+        if body is None:
+            statement = self._prepared(client, create)
+        else:
+            delim = compound_delimiter(body)
+            # the delimiter goes on a line of its own: a body may end in a -- or # comment,
+            # which would swallow a delimiter on the same line
+            statement = f"DELIMITER {delim}\n{body}\n{delim}\nDELIMITER ;\n"
         self._write(
             section(kind.title(), name)
             + context
             + extra_context
             # dropped under the object's own sql_mode: MariaDB knows DROP PACKAGE only in ORACLE
             + f"DROP {kind} IF EXISTS {quote_ident(name)};\n"
-            # the delimiter goes on a line of its own: a body may end in a -- or # comment,
-            # which would swallow a delimiter on the same line
-            + f"DELIMITER {delim}\n{body}\n{delim}\nDELIMITER ;\n"
+            + statement
             + self._reset_context()
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dumper.backup.dsn import ConnParams
+from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.dump import DumpOptions, dump_database
 from dumper.backup.restore import restore_file
 from tests.fixtures.dbcompare import (
@@ -130,3 +130,30 @@ def test_a_history_the_server_cannot_take_back_is_named_in_the_warnings(
     dst = scratch_db_factory()
     load_dump_file(dst, out)
     assert query(dst, "SELECT id, v FROM by_trx ORDER BY id") == [(1, 3), (2, 2)]
+
+
+# definitions sent in a multi-byte client charset: (charset, statement)
+MULTIBYTE = [
+    ("sjis", "CREATE VIEW v_sjis AS SELECT '表示' AS x, 'ソ' AS y, '\\\\' AS z"),
+    ("gbk", "CREATE PROCEDURE p_gbk() SELECT '中文', '誠'"),
+    ("big5", "CREATE FUNCTION f_big5() RETURNS VARCHAR(10) RETURN '許功蓋'"),
+    ("sjis", "CREATE TRIGGER trg_sjis BEFORE INSERT ON t FOR EACH ROW SET @x = '表'"),
+    ("gbk", "CREATE EVENT ev_gbk ON SCHEDULE EVERY 1 DAY DISABLE DO SET @x = '中'"),
+]
+
+
+@pytest.mark.parametrize("loader", ["client", "restore_file", "twice"])
+def test_definitions_made_under_a_multibyte_client_charset_keep_it(
+    scratch_db_factory: Factory, tmp_path: Path, loader: str
+) -> None:
+    src = _mariadb_db(scratch_db_factory)
+    execute(src, "CREATE TABLE t (a INT)")
+    for charset, sql in MULTIBYTE:
+        conn = connect(src, autocommit=True, charset=charset)
+        with conn.cursor() as cur:
+            cur.execute(sql)
+        conn.close()
+    dst = _round_trip(src, scratch_db_factory, tmp_path / "mb.sql.gz", loader)
+    assert_same(src, dst)
+    assert query(dst, "SHOW CREATE VIEW v_sjis")[0][2] == "sjis"
+    assert query(dst, "SHOW CREATE PROCEDURE p_gbk")[0][3] == "gbk"
