@@ -10,7 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY web/app/ ./
 RUN npm run build
 
-# 2. The package and its two runtime dependencies (PyMySQL, cryptography) in a venv without pip.
+# 2. The package and its runtime dependencies (PyMySQL, cryptography, isal) in a venv without pip.
 #    Same base as the runtime so the musl wheels and the venv's python symlink match.
 FROM python:3.11-alpine3.20 AS python
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -11,14 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumper import __version__
+from dumper import __version__, restores
 from dumper.backup.dsn import connect
 from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
 from dumper.errors import (
-    ConfirmationRequired,
     Conflict,
     InvalidInput,
     NotFound,
@@ -41,6 +40,7 @@ from dumper.views import (
     JobRef,
     JobsSummary,
     JobView,
+    BackupContentsView,
     MetricsView,
     RestoreProgressView,
     RestoreView,
@@ -58,6 +58,7 @@ _Run = TypeVar("_Run", BackupView, RestoreView)
 # -- the facade -----------------------------------------------------------------------------
 
 
+    contents_view,
 class App:
     """Everything the HTTP layer and the CLI may do; see docs/ARCHITECTURE.md."""
 
@@ -302,16 +303,19 @@ class App:
         self.store.delete_backup(backup_id)
         log.info("backup %d deleted (%s)", backup_id, backup.file_path)
 
-    def start_restore(self, backup_id: int, *, confirm: str | None) -> RestoreView:
-        """Restore a backup into its target; `confirm` must be the target's exact name."""
+    def start_restore(self, backup_id: int, /, **request: Any) -> RestoreView:
+        """Restore a backup (request: restores.RESTORE_FIELDS) once confirmed by name."""
         backup = self._require_backup(backup_id)
-        target = self.store.require_target(backup.target_id)
-        if confirm != target.name:
-            raise ConfirmationRequired(
-                f"type the target name {target.name!r} to confirm the restore",
-                fields={"confirm": "must be the exact target name"},
-            )
-        return self._restore_view(self.runner.start_restore(backup, target))
+        dest = restores.plan_restore(self.store, backup, request)
+        restores.create_missing(dest, self.targets)
+        return self._restore_view(self.runner.start_restore(backup, dest.target, dest))
+
+    def list_restores(self, target_id: int) -> list[RestoreView]:
+        self.store.require_target(target_id)  # into it, or of its backups; newest first
+        return [self._restore_view(r) for r in self.store.list_restores(target_id)]
+
+    def backup_contents(self, backup_id: int) -> BackupContentsView:
+        return contents_view(backup_id, self.backup_file(backup_id))
 
     def get_restore(self, restore_id: int) -> RestoreView:
         restore = self.store.get_restore(restore_id)
@@ -554,3 +558,8 @@ def _open_access(config: Config) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True  # a host name may resolve to any interface
+            database=r.database,
+            clean=r.clean,
+            selected_tables=list(r.selected_tables) if r.selected_tables is not None else None,
+            tables=r.tables,
+            rows=r.rows,

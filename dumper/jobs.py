@@ -33,14 +33,16 @@ from dumper.errors import (
 from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
 from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED, OnEvent, job_event
+from dumper.restores import outcome
 from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Backup, Restore, Status, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
 
 if TYPE_CHECKING:
     from dumper.backup.dump import DumpProgress, DumpResult
-    from dumper.backup.restore import RestoreProgress, RestoreResult
+    from dumper.backup.restore import RestoreOptions, RestoreProgress, RestoreResult
     from dumper.backup.verify import VerifyResult
+    from dumper.restores import Destination
 
 log = get_logger("jobs")
 
@@ -74,6 +76,7 @@ class RestoreFn(Protocol):
         *,
         progress: Callable[[RestoreProgress], None] | None = ...,
         cancel: threading.Event | None = ...,
+        options: RestoreOptions | None = ...,
     ) -> RestoreResult: ...
 
 
@@ -116,6 +119,7 @@ class Job:
     database: DatabaseKey | None = None  # the database the job reads or writes
     params: ConnParams | None = None  # where to connect, decrypted once when the job was started
     path: Path | None = None  # restores: the file to restore
+    options: RestoreOptions | None = None  # restores: tables, clean, definer...
     # queued -> running -> (finished), or queued -> dropped (cancelled or shut down before a
     # worker took it); cut_off: shutdown gave up waiting, so the worker may record no success
     state: Literal["queued", "running", "dropped"] = "queued"
@@ -221,8 +225,10 @@ class JobRunner:
         log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
         return row
 
-    def start_restore(self, backup: Backup, target: Target) -> Restore:
-        """Queue a restore of a successful backup into `target`, the backup's target.
+    def start_restore(
+        self, backup: Backup, target: Target, dest: Destination | None = None
+    ) -> Restore:
+        """Queue a restore of a successful backup into `target` (dest: its database, options).
 
         InvalidInput for a backup that did not succeed, NotFound when its file is gone,
         DecryptionError for an unreadable password, Conflict while a job runs on it.
@@ -235,14 +241,16 @@ class JobRunner:
         path = self.folder.file(backup.file_path)
         if path is None or not path.is_file():
             raise NotFound(f"the file of backup {backup.id} is gone")
-        params = self._params(target)
+        params, key = self._params(target), database_key(target)
+        if dest is not None:  # the lock holds on the database written, not the target's own
+            params, key = params.with_database(dest.database), (*key[:2], dest.database)
         with self._lock:
-            self._check_free(target.id, target.name, database_key(target))
+            self._check_free(target.id, target.name, key)
             now = self.clock.now()
-            row = self.store.insert_restore(backup.id, target.id, now)
+            row = self.store.insert_restore(backup.id, target.id, now, **(dest.row if dest else {}))
             job = Job("restore", row.id, target.id, target.name, now, backup_id=backup.id)
-            job.params, job.path = params, path
-            self._hold(job, database_key(target))
+            job.params, job.path, job.options = params, path, dest.options if dest else None
+            self._hold(job, key)
             self._pool.submit(self._guarded, job, self._run_restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup.id, target.name)
         return row
@@ -533,6 +541,7 @@ class JobRunner:
     def _run_restore(self, job: Job) -> None:
         assert job.backup_id is not None
         began = time.monotonic()
+        result: RestoreResult | None = None
         notes = ""
         statements: int | None = None
         if job.cancel.is_set():
@@ -542,7 +551,9 @@ class JobRunner:
         try:
             assert job.params is not None and job.path is not None
             params = dataclasses.replace(job.params, cancel=job.cancel)
-            result = self.engine.restore(job.path, params, progress=job.report, cancel=job.cancel)
+            result = self.engine.restore(
+                job.path, params, progress=job.report, cancel=job.cancel, options=job.options
+            )
             statements = int(result.statements)
         except Cancelled as exc:
             self._finish_cancelled_restore(job, _statements_run(exc, job), began)
@@ -561,7 +572,7 @@ class JobRunner:
             finished_at=self.clock.now(),
             duration_seconds=round(time.monotonic() - began, 3),
             statements=statements,
-            notes=notes,
+            **outcome(result, notes),
         )
         if notes:
             log.warning("restore %d into target %s failed: %s", job.id, job.target_name, notes)

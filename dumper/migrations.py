@@ -118,4 +118,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN ping_url TEXT;
         """,
     ),
+    (
+        7,
+        """
+        ALTER TABLE restores ADD COLUMN dest_database TEXT;
+        ALTER TABLE restores ADD COLUMN clean INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE restores ADD COLUMN selected_tables TEXT;
+        ALTER TABLE restores ADD COLUMN tables INTEGER;
+        ALTER TABLE restores ADD COLUMN rows INTEGER;
+        """,
+    ),
 )

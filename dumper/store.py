@@ -23,6 +23,7 @@ from typing import Any
 
 from dumper.errors import Conflict, NotFound
 from dumper.migrations import MIGRATIONS
+from dumper.restore_rows import RestoreRows, restore_from_row
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 # the database file and the files sqlite keeps beside it; all hold the stored targets
@@ -132,6 +133,11 @@ def from_db_time(text: str) -> datetime:
     # rows written by the seed may be naive; they were UTC
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
+    database: str | None = None  # restored into this database of the target (None: its own)
+    clean: bool = False
+    selected_tables: tuple[str, ...] | None = None  # None: all of the backup
+    tables: int | None = None  # base tables restored
+    rows: int | None = None
 
 def _opt_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None
@@ -151,7 +157,7 @@ def _make_private(path: Path) -> None:
             file.chmod(0o600)
 
 
-class Store:
+class Store(RestoreRows):
     """The repositories over one SQLite file; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:
@@ -425,7 +431,8 @@ class Store:
                 _backup(r) for r in db.execute("SELECT * FROM backups WHERE status=?", (RUNNING,))
             ]
             restores = [
-                _restore(r) for r in db.execute("SELECT * FROM restores WHERE status=?", (RUNNING,))
+                restore_from_row(r)
+                for r in db.execute("SELECT * FROM restores WHERE status=?", (RUNNING,))
             ]
             stamp = to_db_time(finished_at)
             db.execute(
@@ -438,50 +445,6 @@ class Store:
                 (FAILED, stamp, notes, RUNNING),
             )
         return backups, restores
-
-    # -- restores ---------------------------------------------------------------------------
-
-    def insert_restore(self, backup_id: int, target_id: int, started_at: datetime) -> Restore:
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO restores (backup_id, target_id, started_at, status, notes)"
-                " VALUES (?,?,?,?,'')",
-                (backup_id, target_id, to_db_time(started_at), RUNNING),
-            )
-            new_id = int(cur.lastrowid or 0)
-        restore = self.get_restore(new_id)
-        assert restore is not None
-        return restore
-
-    def finish_restore(
-        self,
-        restore_id: int,
-        *,
-        status: str,
-        finished_at: datetime,
-        duration_seconds: float | None,
-        statements: int | None,
-        notes: str = "",
-    ) -> bool:
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE restores SET status=?, finished_at=?, duration_seconds=?, statements=?,"
-                " notes=? WHERE id=? AND status=?",
-                (
-                    status,
-                    to_db_time(finished_at),
-                    duration_seconds,
-                    statements,
-                    notes,
-                    restore_id,
-                    RUNNING,
-                ),
-            )
-            return cur.rowcount == 1
-
-    def get_restore(self, restore_id: int) -> Restore | None:
-        row = self._one("SELECT * FROM restores WHERE id=?", (restore_id,))
-        return _restore(row) if row else None
 
     # -- schedule ---------------------------------------------------------------------------
 
@@ -569,18 +532,4 @@ def _backup(r: sqlite3.Row) -> Backup:
         trigger=Trigger(r["triggered_by"]),
         duration_seconds=r["duration_seconds"],
         error_code=r["error_code"],
-    )
-
-
-def _restore(r: sqlite3.Row) -> Restore:
-    return Restore(
-        id=int(r["id"]),
-        backup_id=int(r["backup_id"]),
-        target_id=int(r["target_id"]),
-        started_at=from_db_time(r["started_at"]),
-        finished_at=_opt_time(r["finished_at"]),
-        status=Status(r["status"]),
-        statements=r["statements"],
-        duration_seconds=r["duration_seconds"],
-        notes=r["notes"] or "",
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from dumper.backup.dump import DumpProgress
+from dumper.backup.inspect import inspect_file
 from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
@@ -140,6 +142,11 @@ class ConfigView:
 
 
 @dataclass(frozen=True)
+    database: str | None  # restored into this database of the target (null: its own)
+    clean: bool  # tables not in the backup were dropped
+    selected_tables: list[str] | None  # null: all of the backup
+    tables: int | None  # base tables restored
+    rows: int | None  # rows restored
 class SchedulerView:
     running: bool
     last_tick_at: datetime | None
@@ -207,3 +214,33 @@ def progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
     if not isinstance(p, RestoreProgress):
         return RestoreProgressView(0, 0, 0)
     return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
+
+
+@dataclass(frozen=True)
+class TableContentsView:
+    name: str
+    rows: int  # rows the file's INSERTs hold
+
+
+@dataclass(frozen=True)
+class BackupContentsView:
+    backup_id: int
+    producer: str
+    complete: bool
+    why: str  # what proves the file whole, or why it is not
+    databases: list[str]  # of a file that holds several (--databases); [] otherwise
+    tables: list[TableContentsView]
+    views: list[str]
+    routines: list[str]
+    triggers: list[str]
+    events: list[str]
+
+
+def contents_view(backup_id: int, path: Path) -> BackupContentsView:
+    """What the file of a backup holds, read without a server (backup/inspect.py)."""
+    i = inspect_file(path)
+    tables = [TableContentsView(name, rows) for name, rows in sorted(i.tables.items())]
+    return BackupContentsView(
+        backup_id, i.producer, i.complete, i.why, list(i.databases), tables,
+        i.views, i.routines, i.triggers, i.events,
+    )  # fmt: skip

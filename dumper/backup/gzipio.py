@@ -14,9 +14,22 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from dumper.errors import BackupCorrupt
+
+
+def _load_isal() -> Any:
+    """ISA-L's zlib (about 9x zlib's speed at a smaller size, the same gzip format), or None
+    where it has no wheel (32-bit ARM): then the standard library's zlib."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib
+
+
+fast_zlib: Any = _load_isal()  # tests set it to None to run the fallback
 
 READ_SIZE = 1 << 18  # bytes read from the file at a time
 PIECE_SIZE = 1 << 17  # most decompressed bytes produced (and split) at a time
@@ -34,9 +47,17 @@ _HEX_SHARE = 0.85
 
 
 def gzip_member(data: bytes, level: int = DEFAULT_LEVEL) -> bytes:
-    """`data` as one complete gzip member (header, deflate stream, CRC and length)."""
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31)
-    return comp.compress(data) + comp.flush()
+    """`data` as one complete gzip member (header, deflate stream, CRC and length).
+
+    `level` is zlib's (0-9); with ISA-L, 1-3 become its level 0, 4-6 its 1 and 7-9 its 2-3.
+    """
+    comp: Any
+    if fast_zlib is not None and level > 0:
+        isal_level = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3)[level]
+        comp = fast_zlib.compressobj(isal_level, fast_zlib.DEFLATED, 31)
+    else:
+        comp = zlib.compressobj(level, zlib.DEFLATED, 31)
+    return bytes(comp.compress(data) + comp.flush())
 
 
 def compress_chunk(data: bytes, level: int = DEFAULT_LEVEL, hex_level: int = HEX_LEVEL) -> bytes:
@@ -165,7 +186,8 @@ def _gunzip(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
     # Zero bytes after the last complete member are padding (tape blocks, dd; gzip accepts
     # them too): they end the stream. Our own files still need their marker (verify.py).
     # Not gzip.GzipFile: 100 MB of our members read in 1.2-1.4 s here, 1.3-1.7 s there.
-    d = zlib.decompressobj(wbits=31)
+    inflate = fast_zlib or zlib  # ISA-L inflates about twice as fast
+    d = inflate.decompressobj(wbits=31)
     pending = b""
     more_output = False
     while True:
@@ -178,7 +200,7 @@ def _gunzip(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
             if pending[:1] == b"\x00":
                 _expect_zeros(f, pending, on_read)
                 return
-            d = zlib.decompressobj(wbits=31)  # the next member of the same stream
+            d = inflate.decompressobj(wbits=31)  # the next member of the same stream
         elif not pending and not more_output:
             pending = f.read(READ_SIZE)
             if not pending:
@@ -186,7 +208,7 @@ def _gunzip(f: _Reader, on_read: Callable[[int], None]) -> Iterator[bytes]:
             on_read(len(pending))
         try:
             out = d.decompress(pending, PIECE_SIZE)
-        except zlib.error as exc:
+        except (zlib.error, inflate.error) as exc:
             raise BackupCorrupt(f"gzip data is corrupt: {exc}") from exc
         more_output = len(out) >= PIECE_SIZE
         pending = d.unused_data if d.eof else d.unconsumed_tail

@@ -96,3 +96,34 @@ def count_base_tables(params: ConnParams) -> int:
             return int(cur.fetchone()[0])
     finally:
         conn.close()
+
+
+def ensure_database(params: ConnParams, name: str) -> bool:
+    """Create database `name` on params' server when missing; True when it was created.
+
+    InvalidInput naming the CREATE privilege when the user may not create it.
+    """
+    import pymysql
+
+    from dumper.errors import InvalidInput
+
+    conn = connect(params.with_database(""))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,))
+            if cur.fetchone() is not None:
+                return False
+            try:
+                cur.execute("CREATE DATABASE " + quote_ident(name))
+            except pymysql.err.OperationalError as exc:
+                if exc.args[0] not in (1044, 1045, 1227):  # access denied
+                    raise ConnectionFailed(server_error_text(exc)) from exc
+                raise InvalidInput(
+                    f"database {name!r} does not exist and user {params.user!r} may not create"
+                    f" it: that needs the CREATE privilege (GRANT CREATE ON `{name}`.* TO"
+                    f" {params.user!r}) or an existing database",
+                    fields={"database": "missing CREATE privilege to create it"},
+                ) from exc
+            return True
+    finally:
+        conn.close()

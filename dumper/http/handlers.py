@@ -45,7 +45,9 @@ class AppFacade(Protocol):
     def backup_file(self, backup_id: int) -> Path: ...
     def delete_backup(self, backup_id: int) -> None: ...
     def cancel_backup(self, backup_id: int) -> Any: ...
-    def start_restore(self, backup_id: int, *, confirm: str | None) -> Any: ...
+    def start_restore(self, backup_id: int, /, **request: Any) -> Any: ...
+    def list_restores(self, target_id: int) -> list[Any]: ...
+    def backup_contents(self, backup_id: int) -> Any: ...
     def get_restore(self, restore_id: int) -> Any: ...
     def cancel_restore(self, restore_id: int) -> Any: ...
     def list_jobs(self) -> list[Any]: ...
@@ -143,10 +145,13 @@ class Handlers:
     # --- restores -------------------------------------------------------------------------
     def start_restore(self, request: Request) -> Response:
         body = parse_json_object(request, self.max_body, required=False)
-        confirm = body.get("confirm")
-        # A non-string confirmation is no confirmation: nothing runs.
-        confirm = confirm if isinstance(confirm, str) else None
-        return json_response(202, self.app.start_restore(request.int_param("id"), confirm=confirm))
+        return json_response(202, self.app.start_restore(request.int_param("id"), **body))
+
+    def list_restores(self, request: Request) -> Response:
+        return json_response(200, self.app.list_restores(request.int_param("id")))
+
+    def backup_contents(self, request: Request) -> Response:
+        return json_response(200, self.app.backup_contents(request.int_param("id")))
 
     def get_restore(self, request: Request) -> Response:
         return json_response(200, self.app.get_restore(request.int_param("id")))
@@ -330,6 +335,22 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "Backups of a target, newest first",
         tag="backups",
         responses={200: "Backup[]", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/targets/:id/restores",
+        h.list_restores,
+        "Restores into a target and restores of its backups elsewhere, newest first",
+        tag="restores",
+        responses={200: "Restore[]", **_READ_ERRORS},
+    )
+    add(
+        "GET",
+        "/api/backups/:id/contents",
+        h.backup_contents,
+        "What a backup's file holds: tables with rows, views, routines, triggers, events",
+        tag="backups",
+        responses={200: "BackupContents", **_READ_ERRORS},
     )
     add(
         "GET",

@@ -16,9 +16,11 @@ from dumper.http.schema import Components, input_schema
 from dumper.jobs import JobKind
 from dumper.notify.channels import CHANNEL_FIELDS, CHANNEL_REQUIRED
 from dumper.notify.service import ChannelTestReport, ChannelView, DeliveryView
+from dumper.restores import RESTORE_FIELDS
 from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
 from dumper.tokens import TOKEN_FIELDS, TOKEN_REQUIRED, CreatedTokenView, TokenView
 from dumper.views import (
+    BackupContentsView,
     BackupView,
     ConnectionReport,
     HealthView,
@@ -38,6 +40,7 @@ def _components() -> dict[str, dict[str, Any]]:
         BackupView,
         RestoreView,
         JobView,
+        BackupContentsView,
         SettingsView,
         HealthView,
         ReadinessView,
@@ -53,11 +56,7 @@ def _components() -> dict[str, dict[str, Any]]:
     c.schemas["TargetInput"] = input_schema(TARGET_FIELDS, REQUIRED_FIELDS)
     c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)
     c.schemas["ChannelInput"] = input_schema(CHANNEL_FIELDS, CHANNEL_REQUIRED)
-    c.schemas["RestoreRequest"] = {
-        "type": "object",
-        "properties": {"confirm": {"type": "string", "description": "the target's exact name"}},
-        "required": ["confirm"],
-    }
+    c.schemas["RestoreRequest"] = input_schema(RESTORE_FIELDS, ())
     return c.schemas
 
 

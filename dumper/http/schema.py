@@ -105,7 +105,8 @@ def _field_schema(f: Field) -> dict[str, Any]:
         item: dict[str, Any] = {"type": "string"}
         if f.choices is not None:
             item["enum"] = list(f.choices)
-        schema: dict[str, Any] = {"type": "array", "items": item, "uniqueItems": True}
+        kind: Any = ["array", "null"] if f.nullable else "array"
+        schema: dict[str, Any] = {"type": kind, "items": item, "uniqueItems": True}
         if f.low:
             schema["minItems"] = f.low
         if f.default is not None:

@@ -52,7 +52,7 @@ API_FIELDS = {
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"
     " file_name file_exists size_bytes sha256 tables rows notes error_code progress",
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
-    " statements notes progress",
+    " statements notes progress database clean selected_tables tables rows",
     JobView: "kind id target_id target_name started_at progress",
     ConnectionReport: "ok server_version database_exists can_read message",
     SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files",

@@ -21,6 +21,19 @@ export interface Backup {
   progress: BackupProgress | null
 }
 
+export interface BackupContents {
+  backup_id: number
+  producer: string
+  complete: boolean
+  why: string
+  databases: string[]
+  tables: TableContents[]
+  views: string[]
+  routines: string[]
+  triggers: string[]
+  events: string[]
+}
+
 export interface BackupProgress {
   bytes_written: number
   rows: number
@@ -171,6 +184,11 @@ export interface Restore {
   statements: number | null
   notes: string
   progress: RestoreProgress | null
+  database: string | null
+  clean: boolean
+  selected_tables: string[] | null
+  tables: number | null
+  rows: number | null
 }
 
 export interface RestoreProgress {
@@ -180,7 +198,14 @@ export interface RestoreProgress {
 }
 
 export interface RestoreRequest {
-  confirm: string
+  confirm?: string | null
+  target_id?: number | null
+  database?: string | null
+  clean?: boolean
+  tables?: string[] | null
+  definer?: 'keep' | 'current_user' | null
+  accept_unmarked?: boolean
+  source_database?: string | null
 }
 
 export interface Scheduler {
@@ -224,6 +249,11 @@ export interface Target {
   last_backup_size_bytes: number | null
   last_success_at: string | null
   last_success_size_bytes: number | null
+export interface TableContents {
+  name: string
+  rows: number
+}
+
   stale: boolean
   running_job: JobRef | null
 }
