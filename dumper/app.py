@@ -33,6 +33,7 @@ from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, S
 from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
 from dumper.tokens import TokenService
 from dumper.views import (
+    BackupContentsView,
     BackupProgressView,
     BackupView,
     ConfigView,
@@ -40,7 +41,6 @@ from dumper.views import (
     JobRef,
     JobsSummary,
     JobView,
-    BackupContentsView,
     MetricsView,
     RestoreProgressView,
     RestoreView,
@@ -48,6 +48,7 @@ from dumper.views import (
     SettingsView,
     TargetMetrics,
     TargetView,
+    contents_view,
     progress_view,
 )
 
@@ -58,7 +59,6 @@ _Run = TypeVar("_Run", BackupView, RestoreView)
 # -- the facade -----------------------------------------------------------------------------
 
 
-    contents_view,
 class App:
     """Everything the HTTP layer and the CLI may do; see docs/ARCHITECTURE.md."""
 
@@ -540,6 +540,11 @@ class App:
             statements=r.statements,
             notes=r.notes,
             progress=progress,
+            database=r.database,
+            clean=r.clean,
+            selected_tables=list(r.selected_tables) if r.selected_tables is not None else None,
+            tables=r.tables,
+            rows=r.rows,
         )
 
 
@@ -558,8 +563,3 @@ def _open_access(config: Config) -> bool:
         return not ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True  # a host name may resolve to any interface
-            database=r.database,
-            clean=r.clean,
-            selected_tables=list(r.selected_tables) if r.selected_tables is not None else None,
-            tables=r.tables,
-            rows=r.rows,

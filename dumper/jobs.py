@@ -541,9 +541,9 @@ class JobRunner:
     def _run_restore(self, job: Job) -> None:
         assert job.backup_id is not None
         began = time.monotonic()
-        result: RestoreResult | None = None
         notes = ""
         statements: int | None = None
+        result: RestoreResult | None = None
         if job.cancel.is_set():
             self._finish_cancelled_restore(job, None, began)
             return

@@ -122,6 +122,11 @@ class Restore:
     statements: int | None
     duration_seconds: float | None
     notes: str
+    database: str | None = None  # restored into this database of the target (None: its own)
+    clean: bool = False
+    selected_tables: tuple[str, ...] | None = None  # None: all of the backup
+    tables: int | None = None  # base tables restored
+    rows: int | None = None
 
 
 def to_db_time(when: datetime) -> str:
@@ -133,11 +138,6 @@ def from_db_time(text: str) -> datetime:
     # rows written by the seed may be naive; they were UTC
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
-    database: str | None = None  # restored into this database of the target (None: its own)
-    clean: bool = False
-    selected_tables: tuple[str, ...] | None = None  # None: all of the backup
-    tables: int | None = None  # base tables restored
-    rows: int | None = None
 
 def _opt_time(text: str | None) -> datetime | None:
     return from_db_time(text) if text else None

@@ -118,6 +118,11 @@ class RestoreView:
     statements: int | None
     notes: str
     progress: RestoreProgressView | None
+    database: str | None  # restored into this database of the target (null: its own)
+    clean: bool  # tables not in the backup were dropped
+    selected_tables: list[str] | None  # null: all of the backup
+    tables: int | None  # base tables restored
+    rows: int | None  # rows restored
 
 
 @dataclass(frozen=True)
@@ -142,11 +147,6 @@ class ConfigView:
 
 
 @dataclass(frozen=True)
-    database: str | None  # restored into this database of the target (null: its own)
-    clean: bool  # tables not in the backup were dropped
-    selected_tables: list[str] | None  # null: all of the backup
-    tables: int | None  # base tables restored
-    rows: int | None  # rows restored
 class SchedulerView:
     running: bool
     last_tick_at: datetime | None

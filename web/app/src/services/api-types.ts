@@ -226,6 +226,11 @@ export interface Settings {
 
 export type Status = 'running' | 'success' | 'failed' | 'cancelled'
 
+export interface TableContents {
+  name: string
+  rows: number
+}
+
 export interface Target {
   id: number
   name: string
@@ -249,11 +254,6 @@ export interface Target {
   last_backup_size_bytes: number | null
   last_success_at: string | null
   last_success_size_bytes: number | null
-export interface TableContents {
-  name: string
-  rows: number
-}
-
   stale: boolean
   running_job: JobRef | null
 }
