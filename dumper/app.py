@@ -17,20 +17,28 @@ from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
+from dumper.engine import Engine
 from dumper.errors import (
     Conflict,
     InvalidInput,
     NotFound,
 )
 from dumper.folder import BackupFolder
-from dumper.jobs import Engine, JobKind, JobRunner
+from dumper.jobs import JobKind, JobRunner
 from dumper.log import get_logger
 from dumper.notify.queue import Notifier
 from dumper.notify.service import ChannelService
 from dumper.notify.watch import Watch
+from dumper.rotation import RetentionPreview, Rules, preview
 from dumper.scheduler import Scheduler, missed_slot, next_run_at
 from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, Store, Target
-from dumper.targets import CONNECTION_FIELDS, TargetService, params_for, validate_target
+from dumper.targets import (
+    CONNECTION_FIELDS,
+    TargetService,
+    params_for,
+    retention_rules,
+    validate_target,
+)
 from dumper.tokens import TokenService
 from dumper.views import (
     BackupContentsView,
@@ -242,6 +250,11 @@ class App:
             self.store.delete_target(target_id)
         kept = " (files kept)" if keep_files and backups else ""
         log.info("target %s deleted with %d backup(s)%s", target.name, len(backups), kept)
+
+    def retention_preview(self, target_id: int, query: Mapping[str, str]) -> RetentionPreview:
+        """What rotation would keep and delete now, with unsaved rule values from `query`."""
+        rules = Rules.named(retention_rules(self.store.require_target(target_id), query))
+        return preview(self.store.list_backups(target_id), rules, self.clock.now())
 
     def test_connection(
         self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
@@ -475,6 +488,11 @@ class App:
             auto_compress=t.auto_compress,
             notify=t.notify,
             ping_url=t.ping_url,
+            keep_last=t.keep_last,
+            keep_daily=t.keep_daily,
+            keep_weekly=t.keep_weekly,
+            keep_monthly=t.keep_monthly,
+            keep_yearly=t.keep_yearly,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,

@@ -128,4 +128,14 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE restores ADD COLUMN rows INTEGER;
         """,
     ),
+    (
+        8,
+        """
+        ALTER TABLE targets ADD COLUMN keep_last INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN keep_daily INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN keep_weekly INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN keep_monthly INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN keep_yearly INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )

@@ -69,6 +69,12 @@ class TargetFields:
     auto_compress: bool = True
     notify: bool = True  # False: this target's events reach no notification channel
     ping_url: str | None = None  # dead-man's switch: called on start, success (plain) and /fail
+    # retention beyond days (dumper.rotation), 0 = off each
+    keep_last: int = 0
+    keep_daily: int = 0
+    keep_weekly: int = 0
+    keep_monthly: int = 0
+    keep_yearly: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,11 @@ class Target:
     updated_at: datetime
     notify: bool = True
     ping_url: str | None = None
+    keep_last: int = 0
+    keep_daily: int = 0
+    keep_weekly: int = 0
+    keep_monthly: int = 0
+    keep_yearly: int = 0
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"

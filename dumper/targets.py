@@ -11,7 +11,7 @@ from typing import Any
 from dumper.backup.dsn import ConnParams
 from dumper.clock import Clock
 from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
-from dumper.errors import DecryptionError
+from dumper.errors import DecryptionError, InvalidInput
 from dumper.inputs import Field, validate_fields
 from dumper.store import Store, Target, TargetFields
 
@@ -57,6 +57,20 @@ TARGET_FIELDS: tuple[Field, ...] = (
         description="dead-man's switch (healthchecks.io style): POSTed to with /start when a "
         "backup starts, as is when it succeeds, with /fail when it fails; null for none",
     ),
+    *(
+        Field(name, "integer", default=0, low=0, high=high, description=text)
+        for name, high, text in (
+            ("keep_last", 10000, "keep the newest N backups (0: off)"),
+            ("keep_daily", 3650, "keep the newest backup of each of the last N days with one"),
+            ("keep_weekly", 520, "keep the newest backup of each of the last N ISO weeks"),
+            ("keep_monthly", 1200, "keep the newest backup of each of the last N months"),
+            ("keep_yearly", 100, "keep the newest backup of each of the last N years"),
+        )
+    ),
+)
+# The retention rules, also accepted as query parameters by the retention preview.
+RETENTION_FIELDS = tuple(
+    f for f in TARGET_FIELDS if f.name == "retention_days" or f.name.startswith("keep_")
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
@@ -99,9 +113,36 @@ def validate_target(
             auto_compress=v["auto_compress"],
             notify=v["notify"],
             ping_url=v["ping_url"] or None,
+            keep_last=v["keep_last"],
+            keep_daily=v["keep_daily"],
+            keep_weekly=v["keep_weekly"],
+            keep_monthly=v["keep_monthly"],
+            keep_yearly=v["keep_yearly"],
         ),
         password=v["password"],
     )
+
+
+def retention_rules(target: Target, query: Mapping[str, str]) -> dict[str, int]:
+    """The target's retention rules with unsaved values from query parameters (the preview);
+    InvalidInput naming every bad or unknown parameter."""
+    known = {f.name: f for f in RETENTION_FIELDS}
+    values = {name: int(getattr(target, name)) for name in known}
+    errors: dict[str, str] = {}
+    for name, text in query.items():
+        f = known.get(name)
+        if f is None:
+            errors[name] = "unknown parameter"
+            continue
+        value: Any = int(text) if text.isdigit() else text
+        message = f.check(value)
+        if message is not None:
+            errors[name] = message
+        else:
+            values[name] = value
+    if errors:
+        raise InvalidInput("invalid retention rules: " + ", ".join(sorted(errors)), fields=errors)
+    return values
 
 
 class TargetService:

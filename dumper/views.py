@@ -55,6 +55,11 @@ class TargetView:
     auto_compress: bool
     notify: bool
     ping_url: str | None
+    keep_last: int
+    keep_daily: int
+    keep_weekly: int
+    keep_monthly: int
+    keep_yearly: int
     created_at: datetime
     updated_at: datetime
     has_password: bool

@@ -22,6 +22,7 @@ from dumper.http.router import (
     parse_json_object,
 )
 from dumper.notify.service import ChannelService
+from dumper.targets import RETENTION_FIELDS
 from dumper.tokens import TokenService
 from dumper.views import HealthView, ReadinessView
 
@@ -39,6 +40,7 @@ class AppFacade(Protocol):
     def test_connection(
         self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
     ) -> Any: ...
+    def retention_preview(self, target_id: int, query: Mapping[str, str]) -> Any: ...
     def start_backup(self, target_id: int, *, trigger: str = "manual") -> Any: ...
     def list_backups(self, target_id: int) -> list[Any]: ...
     def get_backup(self, backup_id: int) -> Any: ...
@@ -117,6 +119,10 @@ class Handlers:
     def test_unsaved(self, request: Request) -> Response:
         data = parse_json_object(request, self.max_body)
         return json_response(200, self.app.test_connection(data))
+
+    def retention_preview(self, request: Request) -> Response:
+        query = {name: values[-1] for name, values in request.query.items()}
+        return json_response(200, self.app.retention_preview(request.int_param("id"), query))
 
     def test_saved(self, request: Request) -> Response:
         return json_response(200, self.app.test_connection(target_id=request.int_param("id")))
@@ -311,6 +317,19 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
             "keep_files": {"type": "boolean", "default": False},
         },
         responses={204: None, 401: "Error", 404: "Error", 409: "Error", 422: "Error"},
+    )
+    add(
+        "GET",
+        "/api/targets/:id/retention-preview",
+        h.retention_preview,
+        "What rotation would keep (and why) and delete now; query parameters override the "
+        "stored rules, so the form can show unsaved values",
+        tag="targets",
+        query={
+            f.name: {"type": "integer", "minimum": f.low, "maximum": f.high}
+            for f in RETENTION_FIELDS
+        },
+        responses={200: "RetentionPreview", 422: "Error", **_READ_ERRORS},
     )
     add(
         "POST",

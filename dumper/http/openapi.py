@@ -17,6 +17,7 @@ from dumper.jobs import JobKind
 from dumper.notify.channels import CHANNEL_FIELDS, CHANNEL_REQUIRED
 from dumper.notify.service import ChannelTestReport, ChannelView, DeliveryView
 from dumper.restores import RESTORE_FIELDS
+from dumper.rotation import RetentionPreview
 from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
 from dumper.tokens import TOKEN_FIELDS, TOKEN_REQUIRED, CreatedTokenView, TokenView
 from dumper.views import (
@@ -49,6 +50,7 @@ def _components() -> dict[str, dict[str, Any]]:
         ChannelView,
         ChannelTestReport,
         DeliveryView,
+        RetentionPreview,
     ):
         c.add_dataclass(view)
     c.add_dataclass(ConnectionReport, name="ConnectionReport")  # the engine's probe result

@@ -113,3 +113,17 @@ describe('target form: dead-man switch', () => {
     expect(formFromTarget(makeTarget({ ping_url: 'https://h.example.org/1' })).ops.ping_url).toBe('https://h.example.org/1')
   })
 })
+
+describe('target form: retention rules', () => {
+  it('sends the keep rules as numbers and checks their ranges', () => {
+    const form = formFromTarget(makeTarget({ keep_daily: 7, keep_monthly: 12 }))
+    expect(form.ops.keep.keep_daily).toBe('7')
+    form.ops.keep.keep_last = ' 3 '
+    expect(toTargetInput(form, 'edit')).toMatchObject({ keep_last: 3, keep_daily: 7, keep_weekly: 0, keep_monthly: 12, keep_yearly: 0 })
+    form.ops.keep.keep_yearly = '101'
+    form.ops.keep.keep_weekly = 'x'
+    const issues = validateTarget(form)
+    expect(issues.keep_yearly).toEqual({ key: 'validation.range', params: { min: 0, max: 100 } })
+    expect(issues.keep_weekly?.key).toBe('validation.integer')
+  })
+})

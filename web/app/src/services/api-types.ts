@@ -208,6 +208,22 @@ export interface RestoreRequest {
   source_database?: string | null
 }
 
+export interface RetentionDeleted {
+  id: number
+  started_at: string
+}
+
+export interface RetentionKept {
+  id: number
+  started_at: string
+  rules: string[]
+}
+
+export interface RetentionPreview {
+  keep: RetentionKept[]
+  delete: RetentionDeleted[]
+}
+
 export interface Scheduler {
   running: boolean
   last_tick_at: string | null
@@ -244,6 +260,11 @@ export interface Target {
   auto_compress: boolean
   notify: boolean
   ping_url: string | null
+  keep_last: number
+  keep_daily: number
+  keep_weekly: number
+  keep_monthly: number
+  keep_yearly: number
   created_at: string
   updated_at: string
   has_password: boolean
@@ -271,6 +292,11 @@ export interface TargetInput {
   auto_compress?: boolean
   notify?: boolean
   ping_url?: string | null
+  keep_last?: number
+  keep_daily?: number
+  keep_weekly?: number
+  keep_monthly?: number
+  keep_yearly?: number
 }
 
 export interface Token {

@@ -28,11 +28,13 @@ export type {
   ChannelInput,
   ChannelTestReport,
   Delivery,
+  RetentionPreview,
   Trigger,
   UnknownFile,
 } from './api-types'
 import type { CreatedToken, Token, TokenInput } from './api-types'
 import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
+import type { RetentionPreview } from './api-types'
 import type {
   Backup,
   ConnectionReport,
@@ -320,6 +322,14 @@ export const api = {
   /** Sends a test message now; the answer says what the receiver replied. */
   testChannel: (id: number) => request<ChannelTestReport>('POST', `/api/notification-channels/${id}/test`),
   listDeliveries: () => request<Delivery[]>('GET', '/api/notification-deliveries'),
+  /** What rotation would keep and delete with these (unsaved) rules; deletes nothing. */
+  retentionPreview: (targetId: number, rules: Record<string, number>) =>
+    request<RetentionPreview>(
+      'GET',
+      `/api/targets/${targetId}/retention-preview?${new URLSearchParams(
+        Object.entries(rules).map(([k, v]) => [k, String(v)]),
+      )}`,
+    ),
   getSettings: () => request<Settings>('GET', '/api/settings'),
   openapi: () => request<Record<string, unknown>>('GET', '/api/openapi.json'),
   metrics: async (): Promise<string> => (await send('GET', '/metrics')).text(),
