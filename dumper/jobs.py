@@ -15,33 +15,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from dumper.backup.dsn import ConnParams
 from dumper.backup.probe import count_base_tables
 from dumper.clock import Clock
+from dumper.engine import Engine
 from dumper.errors import (
-    BackupCorrupt,
     Cancelled,
     Conflict,
     DecryptionError,
-    DumperError,
-    DumpFailed,
     InvalidInput,
     NotFound,
 )
 from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
-from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED, OnEvent, job_event
-from dumper.restores import outcome
-from dumper.rotation import rotate
-from dumper.store import CANCELLED, FAILED, SUCCESS, Backup, Restore, Status, Store, Target
+from dumper.notify.events import OnEvent, job_event
+from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import PASSWORD_UNREADABLE, TargetService
+from dumper.work import USER_CANCEL, Work, ended
 
 if TYPE_CHECKING:
-    from dumper.backup.dump import DumpProgress, DumpResult
-    from dumper.backup.restore import RestoreOptions, RestoreProgress, RestoreResult
-    from dumper.backup.verify import VerifyResult
+    from dumper.backup.dump import DumpProgress
+    from dumper.backup.restore import RestoreOptions, RestoreProgress
     from dumper.restores import Destination
 
 log = get_logger("jobs")
@@ -50,55 +46,8 @@ JobKind = Literal["backup", "restore"]
 DatabaseKey = tuple[str, int, str]  # (host lower-cased, port, database): one job at a time
 INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
-USER_CANCEL = "cancelled by the user"
 INTERRUPTED_CODE = "interrupted"  # error_code of a job a restart or shutdown cut off
 SHUTDOWN_GRACE = 5.0  # seconds cancelled jobs get to end before shutdown records them failed
-
-
-class DumpFn(Protocol):
-    def __call__(
-        self,
-        params: ConnParams,
-        out: Path,
-        *,
-        compress: bool | None = ...,
-        progress: Callable[[DumpProgress], None] | None = ...,
-        cancel: threading.Event | None = ...,
-        mode: int = ...,
-    ) -> DumpResult: ...
-
-
-class RestoreFn(Protocol):
-    def __call__(
-        self,
-        path: Path,
-        params: ConnParams,
-        *,
-        progress: Callable[[RestoreProgress], None] | None = ...,
-        cancel: threading.Event | None = ...,
-        options: RestoreOptions | None = ...,
-    ) -> RestoreResult: ...
-
-
-class VerifyFn(Protocol):
-    def __call__(self, path: Path, *, cancel: threading.Event | None = ...) -> VerifyResult: ...
-
-
-@dataclass(frozen=True)
-class Engine:
-    """What a job calls of the engine (dumper.backup), typed; tests may wrap the functions."""
-
-    dump: DumpFn
-    restore: RestoreFn
-    verify: VerifyFn
-
-    @classmethod
-    def default(cls) -> Engine:
-        from dumper.backup.dump import dump_database
-        from dumper.backup.restore import restore_file
-        from dumper.backup.verify import verify_file
-
-        return cls(dump=dump_database, restore=restore_file, verify=verify_file)
 
 
 @dataclass
@@ -144,19 +93,6 @@ def database_key(target: Target) -> DatabaseKey:
     return (target.host.lower(), target.port, target.dbname)
 
 
-def _ended(job: Job) -> Status:
-    """How a stopped job ends: cancelled when the user asked, failed when shutdown cut it off."""
-    return CANCELLED if job.cancel_reason == USER_CANCEL else FAILED
-
-
-def _statements_run(exc: Cancelled, job: Job) -> int:
-    """Statements a cancelled restore executed: the engine's count, else the last report."""
-    # the engine's count is exact; progress reports lag by a chunk
-    if exc.statements is not None:
-        return exc.statements
-    return int(getattr(job.progress, "statements", 0) or 0)
-
-
 class JobRunner:
     """Starts backups and restores; at most `max_parallel` run, the rest wait in order."""
 
@@ -179,7 +115,7 @@ class JobRunner:
         self.folder = folder
         self.max_parallel = max_parallel
         self._engine = engine
-        self._count_tables = count_tables
+        self._work = Work(store, folder, clock, lambda: self.engine, count_tables, self._emit)
         self._lock = threading.Lock()
         self._by_target: dict[int, Job] = {}
         self._by_database: dict[DatabaseKey, Job] = {}
@@ -221,7 +157,7 @@ class JobRunner:
             job = Job("backup", row.id, target.id, target.name, now, file_name=file_name)
             job.params = params
             self._hold(job, database_key(target))
-            self._pool.submit(self._guarded, job, self._run_backup)
+            self._pool.submit(self._guarded, job, self._work.backup)
         log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
         return row
 
@@ -251,7 +187,7 @@ class JobRunner:
             job = Job("restore", row.id, target.id, target.name, now, backup_id=backup.id)
             job.params, job.path, job.options = params, path, dest.options if dest else None
             self._hold(job, key)
-            self._pool.submit(self._guarded, job, self._run_restore)
+            self._pool.submit(self._guarded, job, self._work.restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup.id, target.name)
         return row
 
@@ -366,11 +302,11 @@ class JobRunner:
     def _finish_dropped(self, job: Job) -> None:
         """Record a job that ended before a worker took it."""
         if job.kind == "restore":
-            self._finish_cancelled_restore(job, None, time.monotonic())
+            self._work.finish_cancelled_restore(job, None, time.monotonic())
         else:
             self.store.finish_backup(
                 job.id,
-                status=_ended(job),
+                status=ended(job),
                 finished_at=self.clock.now(),
                 duration_seconds=0.0,
                 notes=job.cancel_reason,
@@ -419,189 +355,6 @@ class JobRunner:
                 statements=None,
                 notes=notes,
             )
-
-    def _run_backup(self, job: Job) -> None:
-        assert job.file_name is not None
-        path = self.folder.path / job.file_name
-        began = time.monotonic()
-        result: DumpResult | None = None
-        notes = ""
-        code: str | None = None
-        log.info("backup %d of target %s started", job.id, job.target_name)
-        self._emit(job, BACKUP_STARTED, "running")
-        try:
-            if job.cancel.is_set():
-                raise Cancelled(job.cancel_reason)
-            assert job.params is not None
-            # the cancel also ends a connection attempt (a port that never answers)
-            params = dataclasses.replace(job.params, cancel=job.cancel)
-            self.folder.ensure()
-            # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
-            compress = path.name.endswith(".gz")
-            result = self.engine.dump(
-                params,
-                path,
-                compress=compress,
-                progress=job.report,
-                cancel=job.cancel,
-                mode=self.folder.file_mode,
-            )
-            self._check_dump(params, path, result, job.cancel)
-            if job.cancel.is_set():
-                # asked to stop while the file was being checked: a cancel keeps no file
-                raise Cancelled(job.cancel_reason)
-            if job.cut_off:  # shutdown has recorded the job failed: keep no file either
-                raise Cancelled(job.cancel_reason)
-        except Cancelled as exc:
-            notes, code = job.cancel_reason, exc.code
-        except DumperError as exc:
-            notes, code = exc.message, exc.code
-        except Exception as exc:
-            log.exception("backup %d of target %s: unexpected error", job.id, job.target_name)
-            notes, code = f"internal error: {type(exc).__name__}: {exc}", "internal"
-        duration = round(time.monotonic() - began, 3)
-        if notes:
-            # nothing that looks like a backup may stay behind a failed job
-            self.folder.remove(job.file_name)
-            status = _ended(job) if code == Cancelled.code else FAILED
-            self.store.finish_backup(
-                job.id,
-                status=status,
-                finished_at=self.clock.now(),
-                duration_seconds=duration,
-                notes=notes,
-                error_code=code,
-            )
-            log.warning("backup %d of target %s failed: %s", job.id, job.target_name, notes)
-            self._emit(
-                job, BACKUP_CANCELLED if status == CANCELLED else "backup_failed", status, notes
-            )
-            return
-        assert result is not None  # no notes: the dump returned
-        size = path.stat().st_size
-        self.store.finish_backup(
-            job.id,
-            status=SUCCESS,
-            finished_at=self.clock.now(),
-            duration_seconds=duration,
-            size_bytes=size,
-            sha256=result.sha256,
-            tables=result.tables,
-            rows=result.rows,
-        )
-        if result.warnings:  # e.g. a table's history the server could not take back
-            self.store.append_backup_notes(job.id, "; ".join(result.warnings))
-        self._emit(job, "backup_succeeded", SUCCESS)
-        log.info(
-            "backup %d of target %s succeeded: %s, %d bytes, %d tables, %d rows, %.1f s",
-            job.id,
-            job.target_name,
-            job.file_name,
-            size,
-            result.tables,
-            result.rows,
-            duration,
-        )
-        self._rotate_after(job)
-
-    def _check_dump(
-        self, params: ConnParams, path: Path, result: DumpResult, cancel: threading.Event
-    ) -> None:
-        """Fail a dump that claims success but looks wrong."""
-        if result.tables == 0:
-            try:
-                expected = self._count_tables(params)
-            except DumperError as exc:
-                raise DumpFailed(f"the dump has no tables and the check failed: {exc}") from exc
-            if expected > 0:
-                raise DumpFailed(f"the dump has no tables but the database has {expected}")
-        try:
-            verified = self.engine.verify(path, cancel=cancel)
-        except BackupCorrupt as exc:
-            raise DumpFailed(f"the written file failed verification: {exc.message}") from exc
-        manifest = getattr(verified, "table_rows", None)
-        if manifest and manifest != result.table_rows:
-            raise DumpFailed("the file's manifest does not match what was dumped")
-
-    def _rotate_after(self, job: Job) -> None:
-        target = self.store.get_target(job.target_id)
-        if target is None:
-            return
-        try:
-            deleted = rotate(target, self.store, self.clock, self.folder)
-        except Exception:
-            log.exception("rotation of target %s failed", target.name)
-            self.store.append_backup_notes(job.id, "rotation failed (see the log)")
-            return
-        if deleted:
-            self.store.append_backup_notes(job.id, "rotation deleted: " + ", ".join(deleted))
-
-    def _run_restore(self, job: Job) -> None:
-        assert job.backup_id is not None
-        began = time.monotonic()
-        notes = ""
-        statements: int | None = None
-        result: RestoreResult | None = None
-        if job.cancel.is_set():
-            self._finish_cancelled_restore(job, None, began)
-            return
-        log.info("restore %d into target %s started", job.id, job.target_name)
-        try:
-            assert job.params is not None and job.path is not None
-            params = dataclasses.replace(job.params, cancel=job.cancel)
-            result = self.engine.restore(
-                job.path, params, progress=job.report, cancel=job.cancel, options=job.options
-            )
-            statements = int(result.statements)
-        except Cancelled as exc:
-            self._finish_cancelled_restore(job, _statements_run(exc, job), began)
-            return
-        except DumperError as exc:
-            notes = exc.message
-        except Exception as exc:
-            log.exception("restore %d: unexpected error", job.id)
-            notes = f"internal error: {type(exc).__name__}: {exc}"
-        progress = job.progress
-        if statements is None and progress is not None:
-            statements = getattr(progress, "statements", None)
-        self.store.finish_restore(
-            job.id,
-            status=FAILED if notes else SUCCESS,
-            finished_at=self.clock.now(),
-            duration_seconds=round(time.monotonic() - began, 3),
-            statements=statements,
-            **outcome(result, notes),
-        )
-        if notes:
-            log.warning("restore %d into target %s failed: %s", job.id, job.target_name, notes)
-            self._emit(job, "restore_failed", FAILED, notes)
-        else:
-            log.info("restore %d into target %s succeeded", job.id, job.target_name)
-            self._emit(job, "restore_finished", SUCCESS)
-
-    def _finish_cancelled_restore(self, job: Job, statements: int | None, began: float) -> None:
-        """Record a cancelled restore (statements None: it never started), saying plainly what
-        state the database is left in."""
-        reason = job.cancel_reason
-        if statements is None:
-            notes = f"{reason} before the restore started: the database was not changed"
-        elif statements == 0:
-            notes = f"{reason} before the first statement: the database was not changed"
-        else:
-            notes = (
-                f"{reason} after {statements} statements: the database is partially restored"
-                " (those statements stay applied); restore a complete backup to make it"
-                " consistent again"
-            )
-        self.store.finish_restore(
-            job.id,
-            status=_ended(job),
-            finished_at=self.clock.now(),
-            duration_seconds=round(time.monotonic() - began, 3),
-            statements=statements or 0,
-            notes=notes,
-        )
-        log.warning("restore %d into target %s: %s", job.id, job.target_name, notes)
 
     # -- start and stop ---------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from dumper.app import App
 from dumper.backup.dsn import ConnParams, connect
 from dumper.clock import FakeClock
 from dumper.config import load_config
+from dumper.engine import Engine
 from dumper.errors import Conflict
-from dumper.jobs import Engine
 from dumper.store import Store
 from tests.conftest import admin_exec
 

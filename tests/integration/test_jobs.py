@@ -22,9 +22,10 @@ from dumper.backup.sink import part_path
 from dumper.backup.verify import verify_file
 from dumper.clock import Clock, FakeClock, SystemClock
 from dumper.crypto import Cipher
+from dumper.engine import Engine
 from dumper.errors import Conflict, DecryptionError, DumpFailed, InvalidInput
 from dumper.folder import BackupFolder, safe_name
-from dumper.jobs import Engine, JobRunner
+from dumper.jobs import JobRunner
 from dumper.store import Store
 from dumper.targets import TargetService
 from tests.conftest import PrivateServer

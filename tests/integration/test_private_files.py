@@ -15,7 +15,7 @@ from dumper.app import App
 from dumper.backup.dsn import ConnParams
 from dumper.backup.sink import part_path
 from dumper.config import load_config
-from dumper.jobs import Engine
+from dumper.engine import Engine
 from tests.integration.test_app import fill, target_data
 from tests.integration.test_cli import dumper, url
 

@@ -18,7 +18,7 @@ import pytest
 from dumper.app import App
 from dumper.backup.dsn import ConnParams, connect
 from dumper.config import load_config
-from dumper.jobs import Engine
+from dumper.engine import Engine
 from dumper.store import Store
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import pytest
 from dumper.app import App
 from dumper.clock import FakeClock
 from dumper.config import load_config
+from dumper.engine import Engine
 from dumper.errors import DumpFailed
-from dumper.jobs import Engine
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TARGET: dict[str, Any] = {

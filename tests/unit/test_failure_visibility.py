@@ -12,9 +12,9 @@ import pytest
 from dumper.app import App
 from dumper.clock import FakeClock
 from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
+from dumper.engine import Engine
 from dumper.errors import ConnectionFailed
 from dumper.http.server import build_dispatcher
-from dumper.jobs import Engine
 from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Status
 from tests.unit.test_http_cancel import WAIT, HeldEngine

@@ -16,9 +16,9 @@ import pytest
 from dumper.app import App
 from dumper.backup.dump import DumpProgress
 from dumper.backup.restore import RestoreProgress
+from dumper.engine import Engine
 from dumper.errors import Cancelled
 from dumper.http.server import build_dispatcher
-from dumper.jobs import Engine
 from dumper.store import SUCCESS
 from tests.unit.test_http_handlers import Api, make_config, target_body
 

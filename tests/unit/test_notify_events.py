@@ -15,8 +15,8 @@ import pytest
 from dumper.app import App
 from dumper.clock import FakeClock
 from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
+from dumper.engine import Engine
 from dumper.errors import ConnectionFailed
-from dumper.jobs import Engine
 from tests.receivers import HttpReceiver, start_http_receiver
 from tests.unit.test_http_handlers import make_config, target_body
 

@@ -1,0 +1,63 @@
+"""The engine as the service sees it: typed signatures of dump, restore and verify
+(dumper.backup), bundled so a job runner can be given the real engine or a test's wrapper.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dumper.backup.dsn import ConnParams
+    from dumper.backup.dump import DumpProgress, DumpResult
+    from dumper.backup.restore import RestoreOptions, RestoreProgress, RestoreResult
+    from dumper.backup.verify import VerifyResult
+
+
+class DumpFn(Protocol):
+    def __call__(
+        self,
+        params: ConnParams,
+        out: Path,
+        *,
+        compress: bool | None = ...,
+        progress: Callable[[DumpProgress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        mode: int = ...,
+    ) -> DumpResult: ...
+
+
+class RestoreFn(Protocol):
+    def __call__(
+        self,
+        path: Path,
+        params: ConnParams,
+        *,
+        progress: Callable[[RestoreProgress], None] | None = ...,
+        cancel: threading.Event | None = ...,
+        options: RestoreOptions | None = ...,
+    ) -> RestoreResult: ...
+
+
+class VerifyFn(Protocol):
+    def __call__(self, path: Path, *, cancel: threading.Event | None = ...) -> VerifyResult: ...
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What a job calls of the engine, typed; tests may wrap the functions."""
+
+    dump: DumpFn
+    restore: RestoreFn
+    verify: VerifyFn
+
+    @classmethod
+    def default(cls) -> Engine:
+        from dumper.backup.dump import dump_database
+        from dumper.backup.restore import restore_file
+        from dumper.backup.verify import verify_file
+
+        return cls(dump=dump_database, restore=restore_file, verify=verify_file)
