@@ -95,6 +95,7 @@ const FIELD_TEXT: readonly Known[] = [
   [/^status is \w+$/, 'validation.notSuccessful'],
   [/^must be an object$/, 'validation.object'],
   [/^invalid$/, 'validation.invalid'],
+  [/^must be 1 to 64 letters, digits, _, \$ or -$/, 'validation.databaseName'],
 ]
 
 /** Field names as the form labels them; others (none the API documents) show as sent. */
@@ -114,6 +115,11 @@ const FIELD_LABEL: Record<string, MessageKey> = {
   body: 'field.body',
   with_backups: 'field.deleteOption',
   keep_files: 'field.deleteOption',
+  database: 'field.database',
+  tables: 'field.tables',
+  target_id: 'field.targetId',
+  source_database: 'field.sourceDatabase',
+  accept_unmarked: 'field.acceptUnmarked',
 }
 
 /** A job's notes (dumper/jobs.py, targets.py) that say the same in every failed or cancelled run. */

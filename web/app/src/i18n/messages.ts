@@ -1,5 +1,6 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
 import { opsDe, opsEn } from './messagesOps'
+import { restoreDe, restoreEn } from './messagesRestore'
 
 export const en = {
   'app.name': 'dumper',
@@ -302,6 +303,7 @@ export const en = {
   'login.rememberHelp':
     'Stays logged in after the browser closes, for anyone using this browser. Leave it off on a shared computer.',
   ...opsEn,
+  ...restoreEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -614,4 +616,5 @@ export const de: Messages = {
   'login.rememberHelp':
     'Bleibt nach dem Schließen des Browsers angemeldet, für jeden, der diesen Browser benutzt. Auf einem geteilten Computer aus lassen.',
   ...opsDe,
+  ...restoreDe,
 }

@@ -115,6 +115,18 @@ describe('api client', () => {
     expect(f.calls[0]!.body).toEqual({ confirm: 'shop' })
   })
 
+  it('sends a restore elsewhere as asked, reads a backup\'s contents and a target\'s restores', async () => {
+    const f = mockFetch({
+      'POST /api/backups/5/restore': { status: 202, body: { id: 2, status: 'running' } },
+      'GET /api/backups/5/contents': { body: { tables: [] } },
+      'GET /api/targets/1/restores': { body: [] },
+    })
+    await api.restoreBackup(5, { confirm: 'copy', database: 'copy', tables: ['film'] })
+    expect(f.calls[0]!.body).toEqual({ confirm: 'copy', database: 'copy', tables: ['film'] })
+    await expect(api.backupContents(5)).resolves.toEqual({ tables: [] })
+    await expect(api.listRestores(1)).resolves.toEqual([])
+  })
+
   it('calls every other route at the documented path', async () => {
     const f = mockFetch()
     const t = makeTarget()

@@ -8,6 +8,7 @@
 // api-types.ts is stale, so client and server cannot drift.
 export type {
   Backup,
+  BackupContents,
   BackupProgress,
   ConnectionReport,
   Health,
@@ -17,6 +18,7 @@ export type {
   Readiness,
   Restore,
   RestoreProgress,
+  RestoreRequest,
   Settings,
   Status,
   Target,
@@ -35,6 +37,7 @@ export type {
 import type { CreatedToken, Token, TokenInput } from './api-types'
 import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
 import type { RetentionPreview } from './api-types'
+import type { BackupContents, RestoreRequest } from './api-types'
 import type {
   Backup,
   ConnectionReport,
@@ -296,8 +299,13 @@ export const api = {
   listBackups: (targetId: number) => request<Backup[]>('GET', `/api/targets/${targetId}/backups`),
   getBackup: (id: number) => request<Backup>('GET', `/api/backups/${id}`),
   deleteBackup: (id: number) => request<void>('DELETE', `/api/backups/${id}`),
-  restoreBackup: (id: number, confirm: string) =>
-    request<Restore>('POST', `/api/backups/${id}/restore`, { body: { confirm } }),
+  /** A string is the confirmation alone (this target, everything, as the file has it). */
+  restoreBackup: (id: number, req: string | RestoreRequest) =>
+    request<Restore>('POST', `/api/backups/${id}/restore`, { body: typeof req === 'string' ? { confirm: req } : req }),
+  /** What a backup file holds (tables with rows, views, ...), read without a database server. */
+  backupContents: (id: number) => request<BackupContents>('GET', `/api/backups/${id}/contents`),
+  /** Restores into this target and of its backups elsewhere, newest first. */
+  listRestores: (targetId: number) => request<Restore[]>('GET', `/api/targets/${targetId}/restores`),
   getRestore: (id: number) => request<Restore>('GET', `/api/restores/${id}`),
   /** Asks a running or queued backup to stop (202: it still runs until the worker stops). */
   cancelBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/cancel`),

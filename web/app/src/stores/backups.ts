@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { useBusySet } from './busy'
-import { api, type Backup, type Restore } from '@/services/api'
+import { api, type Backup, type Restore, type RestoreRequest } from '@/services/api'
 
 export const useBackupsStore = defineStore('backups', () => {
   const byTarget = ref<Record<number, Backup[]>>({})
@@ -30,8 +30,8 @@ export const useBackupsStore = defineStore('backups', () => {
     byTarget.value = { ...byTarget.value, [backup.target_id]: rest }
   }
 
-  async function restore(backup: Backup, confirm: string): Promise<Restore> {
-    return withBusy(backup.id, () => api.restoreBackup(backup.id, confirm))
+  async function restore(backup: Backup, req: string | RestoreRequest): Promise<Restore> {
+    return withBusy(backup.id, () => api.restoreBackup(backup.id, req))
   }
 
   async function download(backup: Backup): Promise<void> {
