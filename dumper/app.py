@@ -30,7 +30,7 @@ from dumper.notify.queue import Notifier
 from dumper.notify.service import ChannelService
 from dumper.notify.watch import Watch
 from dumper.rotation import RetentionPreview, Rules, preview
-from dumper.scheduler import Scheduler, missed_slot, next_run_at
+from dumper.scheduler import Scheduler, missed_slot, next_run_at, schedule_of
 from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, Store, Target
 from dumper.targets import (
     CONNECTION_FIELDS,
@@ -493,11 +493,15 @@ class App:
             keep_weekly=t.keep_weekly,
             keep_monthly=t.keep_monthly,
             keep_yearly=t.keep_yearly,
+            schedule_kind=t.schedule_kind,
+            schedule_every_hours=t.schedule_every_hours,
+            schedule_minute=t.schedule_minute,
+            schedule_weekdays=list(t.schedule_weekdays),
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,
             password_error=self.targets.password_error(t),
-            next_run_at=next_run_at(t.schedule_time, now),
+            next_run_at=next_run_at(schedule_of(t), now),
             last_backup_status=last.status if last else None,
             last_backup_at=(last.finished_at or last.started_at) if last else None,
             last_backup_size_bytes=last.size_bytes if last else None,

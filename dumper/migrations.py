@@ -138,4 +138,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN keep_yearly INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        9,
+        """
+        ALTER TABLE targets ADD COLUMN schedule_kind TEXT NOT NULL DEFAULT 'daily';
+        ALTER TABLE targets ADD COLUMN schedule_every_hours INTEGER NOT NULL DEFAULT 6;
+        ALTER TABLE targets ADD COLUMN schedule_minute INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE targets ADD COLUMN schedule_weekdays TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 )

@@ -1,7 +1,10 @@
-"""The daily scheduler: one thread that starts each target's backup at its HH:MM (UTC).
+"""The scheduler: one thread that starts each target's backups at its slots (UTC): daily at
+HH:MM, every N hours from a start minute (00:MM, N:MM, ... within each day), or weekly on chosen
+weekdays at HH:MM.
 
 Each tick reads the targets afresh (edits apply without a restart), runs the slots that fell
-since the previous tick, and on the first tick catches up today's missed slots. A slot is
+since the previous tick, and on the first tick catches up a slot missed while the service was
+down (today's for daily and hourly schedules, the last week's for weekly ones). A slot is
 recorded in the store before it runs, so it never runs twice, even across restarts.
 """
 
@@ -9,44 +12,91 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, get_args
 
 from dumper.clock import Clock
 from dumper.errors import Conflict
 from dumper.log import get_logger
-from dumper.store import Store, Target
+from dumper.store import ScheduleKind, Store, Target, Weekday
 
 log = get_logger("scheduler")
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%M"
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
+SCHEDULE_KINDS: tuple[str, ...] = get_args(ScheduleKind)
 
 
 class BackupStarter(Protocol):
     def start_backup(self, target: Target, *, trigger: str = "manual") -> object: ...
 
 
-def slot_at(day: date, schedule_time: str) -> datetime:
-    hour, minute = (int(part) for part in schedule_time.split(":"))
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+@dataclass(frozen=True)
+class Schedule:
+    """When a target runs: `kind` daily (hour:minute), hourly (every `every_hours` hours from
+    00:minute each day) or weekly (hour:minute on `weekdays`, Monday = 0)."""
+
+    kind: str
+    hour: int
+    minute: int
+    every_hours: int = 24
+    weekdays: tuple[int, ...] = ()
+
+    def day_slots(self, day: date) -> list[datetime]:
+        """The slots on one UTC day, in order."""
+        if self.kind == "hourly":
+            hours: range | tuple[int, ...] = range(0, 24, self.every_hours)
+        elif self.kind == "weekly" and day.weekday() not in self.weekdays:
+            hours = ()
+        else:
+            hours = (self.hour,)
+        return [datetime.combine(day, time(h, self.minute), tzinfo=UTC) for h in hours]
+
+    def catch_up_from(self, now: datetime) -> datetime:
+        """How far back the first tick looks for a missed slot."""
+        if self.kind == "weekly":
+            return now - timedelta(days=7)
+        return datetime.combine(now.date(), time(0), tzinfo=UTC) - timedelta(microseconds=1)
 
 
-def next_run_at(schedule_time: str | None, now: datetime) -> datetime | None:
-    """When a target with this schedule runs next: today's slot if still ahead, else tomorrow's."""
-    if not schedule_time:
+def schedule_of(target: Target) -> Schedule | None:
+    """The target's schedule; None when it has none (daily without a time, weekly without days)."""
+    if target.schedule_kind == "hourly":
+        return Schedule(
+            "hourly", 0, target.schedule_minute, every_hours=target.schedule_every_hours
+        )
+    if not target.schedule_time:
         return None
-    now = now.astimezone(UTC)
-    today = slot_at(now.date(), schedule_time)
-    return today if today > now else slot_at(now.date() + timedelta(days=1), schedule_time)
+    hour, minute = (int(part) for part in target.schedule_time.split(":"))
+    if target.schedule_kind == "weekly":
+        days = tuple(sorted(WEEKDAYS.index(d) for d in target.schedule_weekdays if d in WEEKDAYS))
+        return Schedule("weekly", hour, minute, weekdays=days) if days else None
+    return Schedule("daily", hour, minute)
 
 
-def last_slot(schedule_time: str | None, until: datetime) -> datetime | None:
+def last_slot(schedule: Schedule | None, until: datetime) -> datetime | None:
     """The latest slot at or before `until`."""
-    if not schedule_time:
+    if schedule is None:
         return None
     until = until.astimezone(UTC)
-    today = slot_at(until.date(), schedule_time)
-    return today if today <= until else slot_at(until.date() - timedelta(days=1), schedule_time)
+    for back in range(8):  # a week and a day covers every kind
+        slots = [s for s in schedule.day_slots(until.date() - timedelta(days=back)) if s <= until]
+        if slots:
+            return slots[-1]
+    return None
+
+
+def next_run_at(schedule: Schedule | None, now: datetime) -> datetime | None:
+    """The first slot after `now` (None without a schedule)."""
+    if schedule is None:
+        return None
+    now = now.astimezone(UTC)
+    for ahead in range(9):
+        slots = [s for s in schedule.day_slots(now.date() + timedelta(days=ahead)) if s > now]
+        if slots:
+            return slots[0]
+    return None
 
 
 def missed_slot(
@@ -62,7 +112,7 @@ def missed_slot(
     edit (a schedule just changed owes nothing yet). A successful backup or a job that started
     at or after the slot covers it; a run that never happened at all shows here.
     """
-    slot = last_slot(target.schedule_time, now - grace)
+    slot = last_slot(schedule_of(target), now - grace)
     if slot is None or slot <= target.updated_at:
         return None
     for covered in (last_success_started, running_since):
@@ -126,16 +176,15 @@ class Scheduler:
         with self._lock:
             now = self.clock.now()
             previous = self.last_tick_at
-            # first tick: catch up on today's slots that passed while the service was down
-            since = (
-                previous
-                if previous is not None
-                else datetime.combine(now.date(), time(0), tzinfo=UTC) - timedelta(microseconds=1)
-            )
             started: list[int] = []
             targets = {t.id: t for t in self.store.list_targets()}
             for target in targets.values():
-                slot = self._due_slot(target, since, now)
+                schedule = schedule_of(target)
+                if schedule is None:
+                    continue
+                # first tick: catch up on a slot that passed while the service was down
+                since = previous if previous is not None else schedule.catch_up_from(now)
+                slot = self._due_slot(target, schedule, since, now)
                 if slot is not None and self.store.claim_slot(
                     target.id, slot.strftime(SLOT_FORMAT)
                 ):
@@ -143,7 +192,8 @@ class Scheduler:
                     self._pending[target.id] = slot
             for target_id, slot in sorted(self._pending.items(), key=lambda kv: (kv[1], kv[0])):
                 pending = targets.get(target_id)
-                if pending is None or now >= slot + timedelta(days=1):
+                following = next_run_at(schedule_of(pending), slot) if pending else None
+                if pending is None or following is None or now >= following:
                     # deleted, or its next slot is due: that one takes over
                     if pending is not None:
                         log.warning("scheduled backup of %s for %s was not run", pending.name, slot)
@@ -164,18 +214,10 @@ class Scheduler:
             return started
 
     @staticmethod
-    def _due_slot(target: Target, since: datetime, now: datetime) -> datetime | None:
+    def _due_slot(
+        target: Target, schedule: Schedule, since: datetime, now: datetime
+    ) -> datetime | None:
         """The latest slot of `target` in (since, now], not before the target existed."""
-        if not target.schedule_time:
-            return None
-        day = now.date()
+        slot = last_slot(schedule, now)
         earliest = max(since, target.created_at - timedelta(microseconds=1))
-        # walk back over the days the window spans (a suspended host may skip several)
-        for _ in range(3):
-            slot = slot_at(day, target.schedule_time)
-            if slot <= earliest:
-                return None
-            if slot <= now:
-                return slot
-            day -= timedelta(days=1)
-        return None
+        return slot if slot is not None and slot > earliest else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dumper.errors import Conflict, NotFound
 from dumper.migrations import MIGRATIONS
@@ -54,6 +54,10 @@ RUNNING, SUCCESS, FAILED, CANCELLED = (
 )
 
 
+ScheduleKind = Literal["daily", "hourly", "weekly"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 @dataclass(frozen=True)
 class TargetFields:
     """The editable fields of a target (validated by dumper.targets)."""
@@ -75,6 +79,12 @@ class TargetFields:
     keep_weekly: int = 0
     keep_monthly: int = 0
     keep_yearly: int = 0
+    # the schedule's kind (dumper.scheduler): daily at schedule_time, every N hours from a
+    # minute, or weekly on weekdays ("mon".."sun") at schedule_time
+    schedule_kind: ScheduleKind = "daily"
+    schedule_every_hours: int = 6
+    schedule_minute: int = 0
+    schedule_weekdays: tuple[Weekday, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,10 @@ class Target:
     keep_weekly: int = 0
     keep_monthly: int = 0
     keep_yearly: int = 0
+    schedule_kind: ScheduleKind = "daily"
+    schedule_every_hours: int = 6
+    schedule_minute: int = 0
+    schedule_weekdays: tuple[Weekday, ...] = ()
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
@@ -503,7 +517,7 @@ def _editable(r: sqlite3.Row) -> dict[str, Any]:
         raw, kind = r[name], _EDITABLE_TYPES[name]
         if kind is bool:
             values[name] = bool(raw)
-        elif kind == tuple[str, ...]:
+        elif typing.get_origin(kind) is tuple:
             values[name] = tuple(raw.split(",")) if raw else ()
         else:
             values[name] = raw

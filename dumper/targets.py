@@ -13,6 +13,7 @@ from dumper.clock import Clock
 from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
 from dumper.errors import DecryptionError, InvalidInput
 from dumper.inputs import Field, validate_fields
+from dumper.scheduler import SCHEDULE_KINDS, WEEKDAYS
 from dumper.store import Store, Target, TargetFields
 
 # The one declaration of a target's input fields: validation below and the OpenAPI schema
@@ -68,6 +69,20 @@ TARGET_FIELDS: tuple[Field, ...] = (
         )
     ),
 )
+SCHEDULE_FIELDS: tuple[Field, ...] = (
+    Field(
+        "schedule_kind",
+        "string",
+        default="daily",
+        choices=SCHEDULE_KINDS,
+        description="daily at schedule_time; hourly: every schedule_every_hours hours from "
+        "00:schedule_minute each day (UTC); weekly: on schedule_weekdays at schedule_time",
+    ),
+    Field("schedule_every_hours", "integer", default=6, low=1, high=23),
+    Field("schedule_minute", "integer", default=0, low=0, high=59),
+    Field("schedule_weekdays", "strings", default=(), choices=WEEKDAYS),
+)
+TARGET_FIELDS += SCHEDULE_FIELDS
 # The retention rules, also accepted as query parameters by the retention preview.
 RETENTION_FIELDS = tuple(
     f for f in TARGET_FIELDS if f.name == "retention_days" or f.name.startswith("keep_")
@@ -100,6 +115,7 @@ def validate_target(
 ) -> TargetInput:
     """Check a POST/PUT body as docs/API.md says; raise InvalidInput listing every bad field."""
     v = validate_fields(TARGET_FIELDS, data, required=required, what="target")
+    _check_schedule(v)
     return TargetInput(
         fields=TargetFields(
             name=v["name"] or "",
@@ -118,9 +134,28 @@ def validate_target(
             keep_weekly=v["keep_weekly"],
             keep_monthly=v["keep_monthly"],
             keep_yearly=v["keep_yearly"],
+            schedule_kind=v["schedule_kind"],
+            schedule_every_hours=v["schedule_every_hours"],
+            schedule_minute=v["schedule_minute"],
+            schedule_weekdays=tuple(d for d in WEEKDAYS if d in v["schedule_weekdays"]),
         ),
         password=v["password"],
     )
+
+
+def _check_schedule(v: Mapping[str, Any]) -> None:
+    """What one field cannot say: which fields a kind of schedule needs."""
+    errors: dict[str, str] = {}
+    kind = v["schedule_kind"]
+    if kind == "hourly" and v["schedule_time"] is not None:
+        errors["schedule_time"] = "must be null for an hourly schedule"
+    if kind == "weekly":
+        if v["schedule_time"] is None:
+            errors["schedule_time"] = "is required for a weekly schedule"
+        if not v["schedule_weekdays"]:
+            errors["schedule_weekdays"] = "must name at least one weekday"
+    if errors:
+        raise InvalidInput("invalid schedule: " + ", ".join(sorted(errors)), fields=errors)
 
 
 def retention_rules(target: Target, query: Mapping[str, str]) -> dict[str, int]:

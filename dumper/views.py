@@ -18,7 +18,7 @@ from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
-from dumper.store import Status, Trigger
+from dumper.store import ScheduleKind, Status, Trigger, Weekday
 
 # The engine's probe result is the API's connection report, field for field.
 ConnectionReport = ProbeResult
@@ -60,6 +60,10 @@ class TargetView:
     keep_weekly: int
     keep_monthly: int
     keep_yearly: int
+    schedule_kind: ScheduleKind
+    schedule_every_hours: int
+    schedule_minute: int
+    schedule_weekdays: list[Weekday]
     created_at: datetime
     updated_at: datetime
     has_password: bool

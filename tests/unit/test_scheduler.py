@@ -11,7 +11,7 @@ import pytest
 
 from dumper.clock import FakeClock
 from dumper.errors import Conflict
-from dumper.scheduler import Scheduler, next_run_at
+from dumper.scheduler import Schedule, Scheduler, next_run_at
 from dumper.store import Store, Target, TargetFields
 
 DAY = datetime(2026, 11, 26, tzinfo=UTC)
@@ -217,10 +217,10 @@ def test_run_wakes_each_minute_and_stops_on_the_event(store: Store) -> None:
 
 def test_next_run_at() -> None:
     assert next_run_at(None, at(1, 0)) is None
-    assert next_run_at("03:00", at(1, 0)) == at(3, 0)
-    assert next_run_at("03:00", at(3, 0)) == at(3, 0, day=1)
-    assert next_run_at("03:00", at(23, 0)) == at(3, 0, day=1)
-    assert next_run_at("00:00", at(23, 59, 59)) == at(0, 0, day=1)
+    assert next_run_at(Schedule("daily", 3, 0), at(1, 0)) == at(3, 0)
+    assert next_run_at(Schedule("daily", 3, 0), at(3, 0)) == at(3, 0, day=1)
+    assert next_run_at(Schedule("daily", 3, 0), at(23, 0)) == at(3, 0, day=1)
+    assert next_run_at(Schedule("daily", 0, 0), at(23, 59, 59)) == at(0, 0, day=1)
 
 
 def test_a_start_error_is_logged_and_not_retried(store: Store) -> None:

@@ -265,6 +265,10 @@ export interface Target {
   keep_weekly: number
   keep_monthly: number
   keep_yearly: number
+  schedule_kind: 'daily' | 'hourly' | 'weekly'
+  schedule_every_hours: number
+  schedule_minute: number
+  schedule_weekdays: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   created_at: string
   updated_at: string
   has_password: boolean
@@ -297,6 +301,10 @@ export interface TargetInput {
   keep_weekly?: number
   keep_monthly?: number
   keep_yearly?: number
+  schedule_kind?: 'daily' | 'hourly' | 'weekly'
+  schedule_every_hours?: number
+  schedule_minute?: number
+  schedule_weekdays?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
 }
 
 export interface Token {
