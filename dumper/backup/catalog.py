@@ -188,3 +188,19 @@ def _find_periods(session: Session, tables: list[Table]) -> None:
         table.history = True
         if table.key is not None and period[1].name not in {c.name for c in table.key}:
             table.key.append(period[1])
+
+
+def count_objects(session: Session) -> dict[str, int]:
+    """Views, triggers, routines, events and sequences of the current database (the manifest)."""
+    row = session.one(
+        "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        " AND TABLE_TYPE = 'VIEW'),"
+        " (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()),"
+        " (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()),"
+        " (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()),"
+        " (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        " AND TABLE_TYPE = 'SEQUENCE')"
+    )
+    assert row is not None
+    kinds = ("views", "triggers", "routines", "events", "sequences")
+    return {kind: int(value) for kind, value in zip(kinds, row, strict=True)}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dumper.backup import fileformat
-from dumper.backup.catalog import Table, list_objects, outside_snapshot
+from dumper.backup.catalog import Table, count_objects, list_objects, outside_snapshot
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.fileformat import section
 from dumper.backup.gzipio import DEFAULT_LEVEL, HEX_LEVEL, Sink
@@ -54,6 +54,8 @@ class DumpResult:
     server_version: str
     consistent_snapshot: bool
     warnings: tuple[str, ...] = ()  # what the file does not keep (a table's history), plainly
+    table_digests: dict[str, str] | None = None  # per table, as written in the manifest
+    objects: dict[str, int] | None = None  # views, triggers, ... as counted in the manifest
 
 
 def _utcnow() -> datetime:
@@ -193,6 +195,7 @@ class _Dumper:
             snapshot_note = session.start_snapshot(data.concat_max)
         with guard("reading the list of objects"):
             tables, views, sequences = list_objects(session, mariadb)
+            counts = count_objects(session)
         self.tables_total = len(tables)
         session.write(
             fileformat.header(
@@ -226,7 +229,11 @@ class _Dumper:
         session.check_cancel()
         with guard("ending the snapshot"):
             session.conn.commit()
-        session.write(fileformat.footer(self.opts.clock(), data.table_rows, data.rows))
+        session.write(
+            fileformat.footer(
+                self.opts.clock(), data.table_rows, data.rows, counts, data.table_digests
+            )
+        )
         return DumpResult(
             path=None,
             size_bytes=0,
@@ -237,6 +244,8 @@ class _Dumper:
             server_version=version,
             consistent_snapshot=snapshot_note == "yes",
             warnings=tuple(data.warnings),
+            table_digests=dict(data.table_digests),
+            objects=counts,
         )
 
     def _dump_table(self, table: Table) -> None:

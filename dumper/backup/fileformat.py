@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from dumper import __version__
@@ -16,7 +17,8 @@ from dumper.errors import BackupCorrupt
 PRODUCER = "-- dumper "  # the first line of every file we write starts so
 MARKER = "-- Dump completed"  # ours, mariadb-dump's and mysqldump's completion line
 MANIFEST = "-- dumper-manifest "
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2 adds object counts and per-table digests; version 1 files still read
+OBJECT_KINDS = ("views", "triggers", "routines", "events", "sequences")
 # ALLOW_INVALID_DATES: a DATE/DATETIME like 2020-02-31 (stored under that mode) would otherwise
 # load as 0000-00-00 with only a warning
 FILE_SQL_MODE = "NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES"
@@ -72,9 +74,28 @@ def header(
     )
 
 
-def footer(finished: datetime, table_rows: dict[str, int], rows: int) -> str:
+@dataclass(frozen=True)
+class Manifest:
+    """The manifest line: rows per table and, from version 2, object counts and table digests."""
+
+    table_rows: dict[str, int]
+    objects: dict[str, int] | None = None  # OBJECT_KINDS -> count
+    digests: dict[str, str] | None = None  # table -> hex sha256 of its rows (rows.py)
+    version: int = 1
+
+
+def footer(
+    finished: datetime,
+    table_rows: dict[str, int],
+    rows: int,
+    objects: dict[str, int] | None = None,
+    digests: dict[str, str] | None = None,
+) -> str:
     """The saved session settings put back, then the completion marker and the manifest."""
-    manifest = json.dumps({"version": MANIFEST_VERSION, "tables": table_rows, "rows": rows})
+    body: dict[str, object] = {"version": 1, "tables": table_rows, "rows": rows}
+    if objects is not None and digests is not None:
+        body.update(version=MANIFEST_VERSION, objects=objects, digests=digests)
+    manifest = json.dumps(body)
     return (
         "\n"
         "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n"
@@ -131,6 +152,29 @@ def parse_end(producer: str | None, tail: bytes) -> tuple[str | None, dict[str, 
     when = last[len(_MARKER_B) :].strip()
     when = when[3:].strip() if when.startswith(b"on ") else when
     return (when.decode("utf-8", "replace") or None), {}
+
+
+def read_manifest(tail: bytes) -> Manifest | None:
+    """The whole manifest from the file's last bytes, or None when its last line is none."""
+    last = tail.rstrip(b" \t\r\n").rsplit(b"\n", 1)[-1].rstrip(b"\r")
+    if not last.startswith(_MANIFEST_B):
+        return None
+    raw = last[len(_MANIFEST_B) :]
+    table_rows = parse_manifest(raw)
+    manifest = json.loads(raw)
+    version = manifest.get("version")
+    if version == 1 or version is None:
+        return Manifest(table_rows)
+    objects, digests = manifest.get("objects"), manifest.get("digests")
+    ok = (
+        isinstance(objects, dict)
+        and isinstance(digests, dict)
+        and all(type(objects.get(k)) is int for k in OBJECT_KINDS)
+        and all(isinstance(v, str) and len(v) == 64 for v in digests.values())
+    )
+    if not ok or set(digests) - set(table_rows):
+        raise BackupCorrupt("the dump's manifest has unreadable object counts or digests")
+    return Manifest(table_rows, dict(objects), dict(digests), int(version))
 
 
 def parse_manifest(raw: bytes) -> dict[str, int]:

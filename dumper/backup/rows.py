@@ -5,10 +5,12 @@ unbuffered SELECT; a row too large for one statement is split into an INSERT and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable
 
 from dumper.backup.catalog import NO_DATA_ENGINES, Table
 from dumper.backup.fileformat import comment, section
+from dumper.backup.keyset import keyset_condition
 from dumper.backup.session import Session, text
 from dumper.backup.values import (
     INTEGER_TYPES,
@@ -45,33 +47,6 @@ def _marked(row: str) -> str:
     return f"IFNULL({row},'\\0')"
 
 
-def _gt(cols: Sequence[str], vals: Sequence[str]) -> str:
-    """(c1, c2, ...) > (v1, v2, ...) spelled so the range optimizer uses the index."""
-    if len(cols) == 1:
-        return f"{cols[0]} > {vals[0]}"
-    return f"({cols[0]} > {vals[0]} OR ({cols[0]} = {vals[0]} AND {_gt(cols[1:], vals[1:])}))"
-
-
-def _le(cols: Sequence[str], vals: Sequence[str]) -> str:
-    if len(cols) == 1:
-        return f"{cols[0]} <= {vals[0]}"
-    return f"({cols[0]} < {vals[0]} OR ({cols[0]} = {vals[0]} AND {_le(cols[1:], vals[1:])}))"
-
-
-def keyset_condition(
-    cols: Sequence[str], after: Sequence[str] | None, upto: Sequence[str] | None
-) -> str:
-    """WHERE condition for keys in (after, upto]; either end may be open."""
-    conds = []
-    if after is not None:
-        gt = _gt(cols, after)
-        conds.append(gt if len(cols) == 1 else f"{cols[0]} >= {after[0]} AND {gt}")
-    if upto is not None:
-        le = _le(cols, upto)
-        conds.append(le if len(cols) == 1 else f"{cols[0]} <= {upto[0]} AND {le}")
-    return " AND ".join(conds) if conds else "1=1"
-
-
 class TableData:
     """Writes the rows of each table and counts them (per table: the manifest)."""
 
@@ -92,6 +67,10 @@ class TableData:
         self.report = report
         self.rows = 0
         self.table_rows: dict[str, int] = {}
+        # per table: sha256 of its INSERT value lists in dump order, each followed by a comma,
+        # so it does not depend on how rows were grouped into statements (the manifest)
+        self.table_digests: dict[str, str] = {}
+        self._digest = hashlib.sha256()
         self.warnings: list[str] = []  # what the file does not hold that the database does
         self._wanted = (batch_bytes, split_row_bytes)
         self.batch_bytes = batch_bytes
@@ -109,8 +88,13 @@ class TableData:
         self.concat_max = max(self.split_bytes, 2 * self.batch_bytes) + 64
 
     def dump(self, table: Table) -> None:
-        """The rows of `table` (after its CREATE TABLE)."""
+        """The rows of `table` (after its CREATE TABLE), counted and digested."""
         self.table_rows[table.name] = 0
+        self._digest = hashlib.sha256()
+        self._dump(table)
+        self.table_digests[table.name] = self._digest.hexdigest()
+
+    def _dump(self, table: Table) -> None:
         if table.engine in NO_DATA_ENGINES or not table.insert_columns:
             return
         self._write(section("Data for table", table.name))
@@ -134,8 +118,10 @@ class TableData:
     def _write_insert(self, prefix: bytes, literals: bytes) -> None:
         # separate writes: the sink joins them into its chunk, one copy of the batch fewer
         self.sink.write(prefix)
-        self.sink.write(escape_cr(literals))
+        self.sink.write(escaped := escape_cr(literals))
         self.sink.write(b";\n")
+        self._digest.update(escaped)
+        self._digest.update(b",")
 
     def _write_inserts(self, prefix: bytes, parts: list[bytes]) -> None:
         for literals in parts:
@@ -378,6 +364,7 @@ class TableData:
         row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.source} WHERE {where}")
         assert row is not None and row[0] is not None
         self.sink.write(prefix + escape_cr(row[0]) + b";\n")
+        self._digest.update(escape_cr(row[0]) + b",")
         keep = "".join(
             f", {quote_ident(name)} = {quote_ident(name)}" for name in sorted(table.on_update)
         )
@@ -397,4 +384,5 @@ class TableData:
                 assert chunk is not None
                 self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
                 self.sink.write(escape_cr(chunk[0]))
+                self._digest.update(escape_cr(chunk[0]))
                 self._write(f"){keep} WHERE {where};\n")

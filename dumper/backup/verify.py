@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from dumper.backup import foreign
-from dumper.backup.fileformat import MARKER, parse_end, producer_of
+from dumper.backup.fileformat import MARKER, Manifest, parse_end, producer_of, read_manifest
 from dumper.backup.gzipio import member_start_near
 from dumper.errors import BackupCorrupt, Cancelled
 
@@ -37,6 +37,7 @@ class VerifyResult:
     # its gzip/bzip2/xz/zip), "unmarked" (neither: restored only when acknowledged)
     whole_by: str = "marker"
     databases: tuple[str, ...] = ()  # named by USE lines (--databases), in file order
+    manifest: Manifest | None = None  # ours only: rows, and from version 2 counts and digests
 
 
 class _Tally:
@@ -168,9 +169,11 @@ def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyR
         producer = "mysqldump"  # its header was cut off or left out, its end line is there
     completed_at: str | None = None
     table_rows: dict[str, int] = {}
+    manifest: Manifest | None = None
     whole_by = "marker"
     if producer in ("dumper", "mariadb-dump", "mysqldump"):
         completed_at, table_rows = parse_end(producer, tail)
+        manifest = read_manifest(tail) if producer == "dumper" else None
     elif producer in foreign.END_LINES:
         if not last.startswith(foreign.END_LINES[producer]):
             end = foreign.END_LINES[producer].decode()
@@ -189,4 +192,5 @@ def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyR
         container=container,
         whole_by=whole_by,
         databases=tuple(tally.databases),
+        manifest=manifest,
     )

@@ -118,7 +118,13 @@ def test_dump_file_has_header_marker_and_manifest_and_no_database_statements(
     assert re.fullmatch(r"-- Dump completed \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[-2])
     assert lines[-1].startswith("-- dumper-manifest ")
     manifest = json.loads(lines[-1].removeprefix("-- dumper-manifest "))
-    assert manifest == {"version": 1, "tables": result.table_rows, "rows": result.rows}
+    assert manifest == {
+        "version": 2,
+        "tables": result.table_rows,
+        "rows": result.rows,
+        "objects": result.objects,
+        "digests": result.table_digests,
+    }
     assert not re.search(r"(?im)^\s*(CREATE DATABASE|USE\s)", text)
     if is_mariadb(edge_db):  # its MyISAM tables are read outside the snapshot, and it says so
         assert "-- Not covered by the snapshot (non-transactional): m1, m2" in lines[:7]
@@ -257,8 +263,10 @@ def test_an_empty_database_dumps_to_a_complete_file_that_loads(
     out = tmp_path / "empty.sql.gz"
     result = dump_database(src, out)
     assert (result.tables, result.rows, result.table_rows) == (0, 0, {})
+    objects = '{"views": 0, "triggers": 0, "routines": 0, "events": 0, "sequences": 0}'
     assert _text(out).rstrip("\n").split("\n")[-1] == (
-        '-- dumper-manifest {"version": 1, "tables": {}, "rows": 0}'
+        '-- dumper-manifest {"version": 2, "tables": {}, "rows": 0, '
+        f'"objects": {objects}, "digests": {{}}}}'
     )
     dst = scratch_db_factory()
     load_dump_file(dst, out)

@@ -71,3 +71,37 @@ def test_foreign_dumps_are_read_by_their_own_marker() -> None:
     )
     end = b"INSERT INTO t VALUES (1);\n-- Dump completed on 2026-11-26 21:40:00\n"
     assert fileformat.parse_end("mariadb-dump", end) == ("2026-11-26 21:40:00", {})
+
+
+def test_manifest_version_2_carries_object_counts_and_table_digests() -> None:
+    objects = {"views": 7, "triggers": 6, "routines": 6, "events": 0, "sequences": 1}
+    digests = {"actor": "a" * 64, "empty": "b" * 64}
+    head = fileformat.header("10.11.19-MariaDB", "shop", STARTED, "yes", [])
+    tail = fileformat.footer(FINISHED, {"actor": 200, "empty": 0}, 200, objects, digests)
+    manifest = fileformat.read_manifest((head + BODY + tail).encode()[-4096:])
+    assert manifest is not None and manifest.version == 2
+    assert manifest.table_rows == {"actor": 200, "empty": 0}
+    assert manifest.objects == objects and manifest.digests == digests
+
+
+def test_a_version_1_manifest_still_reads_without_counts_or_digests() -> None:
+    data = whole_file({"actor": 200})
+    manifest = fileformat.read_manifest(data[-4096:])
+    assert manifest is not None and manifest.version == 1
+    assert manifest.table_rows == {"actor": 200}
+    assert manifest.objects is None and manifest.digests is None
+
+
+def test_a_digest_for_a_table_the_manifest_does_not_count_is_corrupt() -> None:
+    objects = dict.fromkeys(fileformat.OBJECT_KINDS, 0)
+    tail = fileformat.footer(FINISHED, {"t": 1}, 1, objects, {"u": "c" * 64}).encode()
+    with pytest.raises(BackupCorrupt, match="digest"):
+        fileformat.read_manifest(tail)
+
+
+def test_a_version_1_reader_still_reads_rows_from_a_version_2_manifest() -> None:
+    objects = dict.fromkeys(fileformat.OBJECT_KINDS, 0)
+    tail = fileformat.footer(FINISHED, {"t": 2}, 2, objects, {"t": "d" * 64})
+    raw = tail.rstrip("\n").rsplit("\n", 1)[-1].removeprefix(fileformat.MANIFEST)
+    # what parse_manifest checks is all a version 1 reader checked: tables and their total
+    assert fileformat.parse_manifest(raw.encode()) == {"t": 2}

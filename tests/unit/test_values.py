@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dumper.backup.keyset import keyset_condition
 from dumper.backup.objects import unqualify_sequences, unqualify_trigger, view_order
-from dumper.backup.rows import keyset_condition
 from dumper.backup.values import (
     Column,
     chunk_literal_expr,
