@@ -45,9 +45,6 @@ export const restoreEn = {
   'history.selected': 'only: {tables}',
   'history.clean': 'clean',
   'history.done': '{tables} tables, {rows} rows',
-  'history.running': 'running',
-  'history.failed': 'failed',
-  'history.cancelled': 'cancelled',
   'history.loadFailed': 'Could not load the restores: {message}',
 
   'field.database': 'Database',
@@ -104,9 +101,6 @@ export const restoreDe: Record<RestoreKey, string> = {
   'history.selected': 'nur: {tables}',
   'history.clean': 'bereinigt',
   'history.done': '{tables} Tabellen, {rows} Zeilen',
-  'history.running': 'läuft',
-  'history.failed': 'fehlgeschlagen',
-  'history.cancelled': 'abgebrochen',
   'history.loadFailed': 'Wiederherstellungen nicht ladbar: {message}',
 
   'field.database': 'Datenbank',

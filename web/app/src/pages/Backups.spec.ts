@@ -99,6 +99,55 @@ describe('backups page', () => {
     expect(app.wrapper.get('[data-testid="restore-result"]').text()).toContain('47,000 rows')
   })
 
+  it('lists the restores of the target: when, which backup, into what, tables and rows, notes', async () => {
+    const restore = (over: Record<string, unknown>) => ({
+      id: 2, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:09Z',
+      duration_seconds: 9, statements: 1234, notes: '', progress: null, database: null, clean: false, selected_tables: null, tables: 16, rows: 47000,
+      ...over,
+    })
+    base()
+      .on('GET /api/targets', { body: [makeTarget(), makeTarget({ id: 2, name: 'staging', dbname: 'stagedb' })] })
+      .on('GET /api/targets/1/restores', {
+        body: [
+          restore({ id: 4, database: 'shop_copy', selected_tables: ['actor', 'film'], tables: 2, rows: 1200, clean: true }),
+          restore({ id: 3, target_id: 2, status: 'failed', tables: null, rows: null, notes: 'cancelled by the user' }),
+          restore({ id: 2 }),
+        ],
+      })
+    app = await mountApp('/targets/1/backups')
+    const rows = app.wrapper.findAll('[data-testid="restore-history"] tbody tr')
+    expect(rows).toHaveLength(3)
+    expect(rows[0]!.text()).toContain('database shop_copy')
+    expect(rows[0]!.text()).toContain('only: actor, film')
+    expect(rows[0]!.text()).toContain('clean')
+    expect(rows[0]!.text()).toContain('2 tables, 1,200 rows')
+    expect(rows[0]!.text()).toContain('shop_2026-11-26_03-00-00.sql.gz')
+    expect(rows[1]!.text()).toContain('target staging')
+    expect(rows[1]!.text()).toContain('failed')
+    expect(rows[1]!.text()).toContain('cancelled by the user')
+    expect(rows[2]!.text()).toContain('target shop')
+    expect(rows[2]!.text()).toContain('16 tables, 47,000 rows')
+    expect(rows[2]!.text()).not.toContain('1234')
+  })
+
+  it('reloads the restores when a restore ends', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    let listed: unknown[] = []
+    const f = base()
+      .on('GET /api/targets/1/restores', () => ({ body: listed }))
+      .on('GET /api/jobs', { body: [makeJob({ kind: 'restore', id: 2, progress: { bytes_read: 1, bytes_total: 2, statements: 1 } })] })
+      .on('GET /api/restores/2', { body: { id: 2, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:09Z', duration_seconds: 9, statements: 3, notes: '', progress: null, database: 'copy', clean: false, selected_tables: null, tables: 1, rows: 5 } })
+    app = await mountApp('/targets/1/backups')
+    expect(app.wrapper.text()).toContain('No restores yet.')
+    const before = f.callsTo('GET /api/targets/1/restores').length
+    listed = [{ id: 2, backup_id: 5, target_id: 1, status: 'success', started_at: '2026-11-26T10:00:00Z', finished_at: '2026-11-26T10:00:09Z', duration_seconds: 9, statements: 3, notes: '', progress: null, database: 'copy', clean: false, selected_tables: null, tables: 1, rows: 5 }]
+    f.on('GET /api/jobs', { body: [] })
+    await vi.advanceTimersByTimeAsync(2000)
+    await flushPromises()
+    expect(f.callsTo('GET /api/targets/1/restores').length).toBeGreaterThan(before)
+    expect(app.wrapper.get('[data-testid="restore-history"]').text()).toContain('1 tables, 5 rows')
+  })
+
   it('says the target does not exist when a deep link names an unknown id', async () => {
     const missing = { status: 404, body: { error: { code: 'not_found', message: 'target 9999 not found' } } }
     mockFetch({ 'GET /api/targets/9999': missing, 'GET /api/targets/9999/backups': missing, 'GET /api/jobs': { body: [] } })
