@@ -313,6 +313,14 @@ def _add_verify(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Read the whole file: gzip CRC and length, completion marker, manifest.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--restore-into",
+        dest="dsn",
+        metavar="DSN",
+        help="also restore it into a scratch database DB__verify_PID on that server and compare "
+        "what comes back with the manifest; the scratch database is dropped afterwards",
+    )
+    p.add_argument("--password-file", type=Path, metavar="FILE", help="for --restore-into")
     p.set_defaults(handler=_cmd_verify)
 
 
@@ -320,6 +328,16 @@ def _cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.backup.verify import verify_file
 
     result = verify_file(args.file)
+    if args.dsn:
+        from dumper.backup.compare import scratch_name, verify_by_restore
+
+        params = _params(args, ctx)
+        scratch = scratch_name(params.database, os.getpid())
+        checked = verify_by_restore(args.file, params, scratch, cancel=ctx.cancel)
+        if not checked.passed:
+            ctx.stderr.write(f"{args.file}: test restore FAILED: {'; '.join(checked.notes)}\n")
+            return EXIT_FAILED
+        ctx.stdout.write(f"{args.file}: test restore passed: {'; '.join(checked.notes)}\n")
     kind = "gzip" if result.compressed else "plain"
     when = f", completed {result.completed_at}" if result.completed_at else ""
     tables = ""
