@@ -147,4 +147,18 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN schedule_weekdays TEXT NOT NULL DEFAULT '';
         """,
     ),
+    (
+        10,
+        """
+        ALTER TABLE targets ADD COLUMN verify_after_backup INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE verifications (
+            backup_id INTEGER PRIMARY KEY REFERENCES backups(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            scratch_db TEXT NOT NULL
+        );
+        """,
+    ),
 )
