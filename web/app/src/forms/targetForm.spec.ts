@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { emptyForm, formFromTarget, toTargetInput, validateTarget, type TargetFormState } from './targetForm'
 import { emptyOps, opsInput } from './targetOps'
 import { makeTarget } from '@/test/helpers'
@@ -73,6 +73,7 @@ describe('form <-> API body', () => {
       user: 'backup',
       password: '',
       comment: '',
+      schedule_kind: 'daily',
       schedule_time: null,
       retention_days: 0,
       auto_compress: true,
@@ -125,5 +126,59 @@ describe('target form: retention rules', () => {
     const issues = validateTarget(form)
     expect(issues.keep_yearly).toEqual({ key: 'validation.range', params: { min: 0, max: 100 } })
     expect(issues.keep_weekly?.key).toBe('validation.integer')
+  })
+})
+
+describe('target form: schedules in local time', () => {
+  const savedTZ = process.env.TZ
+  afterEach(() => {
+    process.env.TZ = savedTZ
+  })
+
+  it('takes the daily time as local time and sends UTC', () => {
+    process.env.TZ = 'Asia/Kolkata' // +05:30, no summer time
+    const form = valid({ schedule_time: '04:30' })
+    expect(toTargetInput(form, 'create')).toMatchObject({ schedule_kind: 'daily', schedule_time: '23:00' })
+    expect(formFromTarget(makeTarget({ schedule_time: '23:00' })).schedule_time).toBe('04:30')
+  })
+
+  it('moves weekly weekdays with the time across midnight', () => {
+    process.env.TZ = 'Asia/Kolkata'
+    const form = valid({ schedule_time: '02:00' })
+    form.ops.schedule_kind = 'weekly'
+    form.ops.weekdays = ['mon', 'thu']
+    expect(toTargetInput(form, 'create')).toMatchObject({
+      schedule_kind: 'weekly', schedule_time: '20:30', schedule_weekdays: ['wed', 'sun'],
+    })
+    const back = formFromTarget(makeTarget({ schedule_kind: 'weekly', schedule_time: '20:30', schedule_weekdays: ['wed', 'sun'] }))
+    expect(back.ops.weekdays).toEqual(['mon', 'thu'])
+    expect(back.schedule_time).toBe('02:00')
+  })
+
+  it('sends an hourly schedule without a time, and no schedule as daily without one', () => {
+    const form = valid()
+    form.ops.schedule_kind = 'hourly'
+    form.ops.every_hours = '4'
+    form.ops.minute = '15'
+    expect(toTargetInput(form, 'create')).toMatchObject({
+      schedule_kind: 'hourly', schedule_time: null, schedule_every_hours: 4, schedule_minute: 15,
+    })
+    form.scheduleEnabled = false
+    expect(toTargetInput(form, 'create')).toMatchObject({ schedule_kind: 'daily', schedule_time: null })
+  })
+
+  it('checks what each kind needs', () => {
+    const form = valid({ schedule_time: 'x' })
+    form.ops.schedule_kind = 'hourly'
+    form.ops.every_hours = '24'
+    form.ops.minute = '60'
+    const issues = validateTarget(form)
+    expect(issues.schedule_time).toBeUndefined() // hourly has no time
+    expect(issues.schedule_every_hours?.key).toBe('validation.range')
+    expect(issues.schedule_minute?.key).toBe('validation.range')
+    form.ops.schedule_kind = 'weekly'
+    form.schedule_time = '03:00'
+    form.ops.weekdays = []
+    expect(validateTarget(form).schedule_weekdays?.key).toBe('validation.weekdays')
   })
 })

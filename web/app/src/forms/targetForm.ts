@@ -3,7 +3,8 @@
 import type { Target, TargetInput } from '@/services/api'
 import type { MessageKey, Params } from '@/i18n'
 import { isValidHHMM } from '@/utils/format'
-import { emptyOps, opsFromTarget, opsInput, validateOps, type TargetOps } from './targetOps'
+import { emptyOps, opsFromTarget, opsInput, validateOps, validateSchedule, type TargetOps } from './targetOps'
+import { localTimeToUtc, shiftWeekdays, utcTimeToLocalDay } from '@/utils/schedule'
 
 export interface TargetFormState {
   name: string
@@ -14,6 +15,7 @@ export interface TargetFormState {
   password: string
   comment: string
   scheduleEnabled: boolean
+  /** local wall-clock time (the server keeps UTC) */
   schedule_time: string
   retention_days: string
   auto_compress: boolean
@@ -56,6 +58,10 @@ export function emptyForm(): TargetFormState {
 }
 
 export function formFromTarget(t: Target): TargetFormState {
+  const ops = opsFromTarget(t)
+  const local = t.schedule_time ? utcTimeToLocalDay(t.schedule_time) : null
+  ops.weekdays = shiftWeekdays(ops.weekdays, local?.shift ?? 0)
+  if (ops.weekdays.length === 0) ops.weekdays = ['mon']
   return {
     name: t.name,
     host: t.host,
@@ -64,11 +70,11 @@ export function formFromTarget(t: Target): TargetFormState {
     user: t.user,
     password: '',
     comment: t.comment,
-    scheduleEnabled: t.schedule_time !== null,
-    schedule_time: t.schedule_time ?? '03:00',
+    scheduleEnabled: t.schedule_time !== null || t.schedule_kind === 'hourly',
+    schedule_time: local?.time ?? '03:00',
     retention_days: String(t.retention_days),
     auto_compress: t.auto_compress,
-    ops: opsFromTarget(t),
+    ops,
   }
 }
 
@@ -105,9 +111,25 @@ export function validateTarget(s: TargetFormState): FieldIssues {
   set('dbname', textIssue(s.dbname, LIMITS.dbname, true))
   set('user', textIssue(s.user, LIMITS.user, true))
   set('comment', textIssue(s.comment, LIMITS.comment, false, true))
-  if (s.scheduleEnabled && !isValidHHMM(s.schedule_time)) set('schedule_time', { key: 'validation.time' })
+  const timed = s.scheduleEnabled && s.ops.schedule_kind !== 'hourly'
+  if (timed && !isValidHHMM(s.schedule_time)) set('schedule_time', { key: 'validation.time' })
+  if (s.scheduleEnabled) Object.assign(issues, validateSchedule(s.ops))
   set('retention_days', intIssue(s.retention_days, LIMITS.retention))
   return { ...issues, ...validateOps(s.ops) }
+}
+
+/** The schedule part of the API body: the local time (and weekdays) as UTC. */
+function scheduleInput(s: TargetFormState): Partial<TargetInput> {
+  if (!s.scheduleEnabled) return { schedule_kind: 'daily', schedule_time: null }
+  const kind = s.ops.schedule_kind
+  const utc = localTimeToUtc(s.schedule_time)
+  return {
+    schedule_kind: kind,
+    schedule_time: kind === 'hourly' ? null : (utc?.time ?? s.schedule_time),
+    schedule_every_hours: Number(s.ops.every_hours.trim()),
+    schedule_minute: Number(s.ops.minute.trim()),
+    schedule_weekdays: shiftWeekdays(s.ops.weekdays, utc?.shift ?? 0),
+  }
 }
 
 /**
@@ -122,10 +144,10 @@ export function toTargetInput(s: TargetFormState, mode: 'create' | 'edit'): Targ
     dbname: s.dbname.trim(),
     user: s.user.trim(),
     comment: s.comment,
-    schedule_time: s.scheduleEnabled ? s.schedule_time : null,
     retention_days: Number(s.retention_days.trim()),
     auto_compress: s.auto_compress,
     ...opsInput(s.ops),
+    ...scheduleInput(s),
   }
   if (mode === 'create' || s.password !== '') input.password = s.password
   return input

@@ -4,8 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import TargetForm from './TargetForm.vue'
 import { emptyForm, formFromTarget } from '@/forms/targetForm'
 import { makeTarget } from '@/test/helpers'
+import { localZoneName } from '@/utils/format'
 
 beforeEach(() => setActivePinia(createPinia()))
+// the schedule time is entered in local time (the tests run in UTC)
+const TIME = `Backup time (your time, ${localZoneName()})`
 
 function byLabel(w: ReturnType<typeof mount>, label: string) {
   const l = w.findAll('label').find((x) => x.text() === label)
@@ -35,7 +38,7 @@ describe('target form', () => {
     await byLabel(w, 'Database name').setValue('shopdb')
     await byLabel(w, 'User').setValue('backup')
     await byLabel(w, 'Password').setValue('pw')
-    await byLabel(w, 'Daily backup time (UTC)').setValue('04:30')
+    await byLabel(w, TIME).setValue('04:30')
     await w.get('form').trigger('submit')
     expect(w.emitted('submit')![0]![0]).toMatchObject({
       name: 'shop', host: 'db.lan', port: 3306, dbname: 'shopdb', user: 'backup', password: 'pw',
@@ -49,8 +52,8 @@ describe('target form', () => {
     await byLabel(w, 'Host').setValue('db.lan')
     await byLabel(w, 'Database name').setValue('shopdb')
     await byLabel(w, 'User').setValue('backup')
-    const time = byLabel(w, 'Daily backup time (UTC)')
-    expect(time.attributes('type')).toBe('text') // not the browser's 12-hour clock under "(UTC)"
+    const time = byLabel(w, TIME)
+    expect(time.attributes('type')).toBe('text') // not the browser's 12-hour clock
     expect(time.attributes('inputmode')).toBe('numeric')
     expect(time.attributes('placeholder')).toBe('HH:MM')
     await time.setValue('25:99')
@@ -59,7 +62,7 @@ describe('target form', () => {
     expect((time.element as HTMLInputElement).value).toBe('25:99') // kept as typed, not turned into 03:00 PM
     expect(time.attributes('aria-invalid')).toBe('true')
     expect(w.text()).toContain('Use HH:MM between 00:00 and 23:59.')
-    expect(w.find('[data-testid="local-time"]').exists()).toBe(false)
+    expect(w.find('[data-testid="utc-time"]').exists()).toBe(false)
     await time.setValue('7:05')
     await time.trigger('blur')
     expect((time.element as HTMLInputElement).value).toBe('07:05')
@@ -87,12 +90,29 @@ describe('target form', () => {
     expect(w.emitted('submit')![0]![0]).not.toHaveProperty('password')
   })
 
-  it('shows the local time beside the UTC time and hides it without a schedule', async () => {
+  it('shows the UTC time beside the local time and hides it without a schedule', async () => {
     const w = mount(TargetForm, { props: { mode: 'create', initial: emptyForm() } })
-    expect(w.get('[data-testid="local-time"]').text()).toMatch(/^= \d\d:\d\d your time/)
+    expect(w.get('[data-testid="utc-time"]').text()).toBe('= 03:00 UTC')
     await w.findAll('input[type="checkbox"]')[0]!.setValue(false)
-    expect(w.find('[data-testid="local-time"]').exists()).toBe(false)
-    expect(w.findAll('label').some((l) => l.text() === 'Daily backup time (UTC)')).toBe(false)
+    expect(w.find('[data-testid="utc-time"]').exists()).toBe(false)
+    expect(w.findAll('label').some((l) => l.text() === TIME)).toBe(false)
+  })
+
+  it('offers every few hours (no time field, the local run times shown) and weekly days', async () => {
+    const w = mount(TargetForm, { props: { mode: 'edit', initial: formFromTarget(makeTarget()) } })
+    await w.get('select[name="schedule_kind"]').setValue('hourly')
+    expect(w.findAll('label').some((l) => l.text() === TIME)).toBe(false)
+    await byLabel(w, 'Every (hours)').setValue('8')
+    await byLabel(w, 'At minute (UTC)').setValue('30')
+    expect(w.get('[data-testid="hourly-runs"]').text()).toBe('Runs at (your time): 00:30, 08:30, 16:30')
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')![0]![0]).toMatchObject({
+      schedule_kind: 'hourly', schedule_time: null, schedule_every_hours: 8, schedule_minute: 30,
+    })
+    await w.get('select[name="schedule_kind"]').setValue('weekly')
+    await w.get('input[name="weekday-fri"]').setValue(true)
+    await w.get('form').trigger('submit')
+    expect(w.emitted('submit')![1]![0]).toMatchObject({ schedule_kind: 'weekly', schedule_time: '03:00', schedule_weekdays: ['mon', 'fri'] })
   })
 
   it('asks for a connection test with the typed fields and shows the report', async () => {
