@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dumper.backup.dsn import ConnParams, connect, parse_dsn
+from dumper.backup.tls import TlsSettings
 
 DEFAULT_TEST_DSN = "mysql://root@127.0.0.1:3306/test"
 
@@ -86,10 +87,18 @@ def scratch_db_factory(mysql_params: ConnParams) -> Iterator[object]:
 
 
 class PrivateServer:
-    """A mariadbd process of our own, in a temporary datadir, that a test may kill."""
+    """A mariadbd process of our own, in a temporary datadir, that a test may kill.
 
-    def __init__(self, base: Path) -> None:
+    `options` are extra server options (e.g. --ssl-cert=...); `tls` is how its own `params`
+    connect (a server with require_secure_transport needs TLS).
+    """
+
+    def __init__(
+        self, base: Path, options: tuple[str, ...] = (), tls: TlsSettings | None = None
+    ) -> None:
         self.base = base
+        self.options = options
+        self.tls = tls or TlsSettings()
         self.datadir = base / "data"
         self.socket = base / "mysqld.sock"
         self.port = free_port()
@@ -98,7 +107,12 @@ class PrivateServer:
     @property
     def params(self) -> ConnParams:
         return ConnParams(
-            host="127.0.0.1", port=self.port, user="root", password="", database="test"
+            host="127.0.0.1",
+            port=self.port,
+            user="root",
+            password="",
+            database="test",
+            tls=self.tls,
         )
 
     def start(self) -> None:
@@ -127,6 +141,7 @@ class PrivateServer:
             "--skip-log-bin",
             "--innodb-buffer-pool-size=32M",
             "--innodb-log-file-size=16M",
+            *self.options,
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")
@@ -162,16 +177,42 @@ class PrivateServer:
                 self.proc.wait(10)
 
 
-@pytest.fixture
-def private_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateServer]:
-    """A private mariadbd (skipped where none is installed, e.g. the MySQL CI matrix)."""
+def _skip_without_mariadbd() -> None:
     if not (shutil.which("mariadbd") or Path("/usr/sbin/mariadbd").exists()):
         pytest.skip("mariadbd is not installed")
     if not shutil.which("mariadb-install-db"):
         pytest.skip("mariadb-install-db is not installed")
+
+
+@pytest.fixture
+def private_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateServer]:
+    """A private mariadbd (skipped where none is installed, e.g. the MySQL CI matrix)."""
+    _skip_without_mariadbd()
     server = PrivateServer(tmp_path_factory.mktemp("mariadbd"))
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_mariadb_factory(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., PrivateServer]]:
+    """Call it with PrivateServer's options/tls to start a private mariadbd; all are stopped
+    after the module (skipped where mariadbd is not installed)."""
+    _skip_without_mariadbd()
+    servers: list[PrivateServer] = []
+
+    def make(options: tuple[str, ...] = (), tls: TlsSettings | None = None) -> PrivateServer:
+        server = PrivateServer(tmp_path_factory.mktemp("mariadbd"), options, tls)
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.stop()

@@ -7,13 +7,15 @@ import errno
 import os
 import selectors
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from dumper.backup import tls
 from dumper.backup.session import server_error_text, shut_down, watching
 from dumper.errors import Cancelled, ConnectionFailed, InvalidInput
 
@@ -27,7 +29,7 @@ class ConnParams:
 
     connect_timeout bounds the TCP connect and the MySQL handshake together; read_timeout is
     how long the server may stay silent after that. A set `cancel` abandons a connection
-    attempt at once (connect() raises Cancelled).
+    attempt at once (connect() raises Cancelled). `tls` says whether and how to encrypt.
     """
 
     host: str
@@ -40,6 +42,7 @@ class ConnParams:
     write_timeout: float | None = 600.0
     unix_socket: str | None = None
     cancel: threading.Event | None = field(default=None, compare=False)
+    tls: tls.TlsSettings = tls.DEFAULT_TLS
 
     def __repr__(self) -> str:
         return (
@@ -125,8 +128,10 @@ def connect(params: ConnParams, **extra: Any) -> Any:
     }
     if params.unix_socket:
         kwargs["unix_socket"] = params.unix_socket
+    kwargs.update(tls.connect_kwargs(params.tls))
     kwargs.update(extra)
     conn = pymysql.connect(**kwargs)  # defer_connect: nothing on the network yet
+    tls.enforce(conn, params.tls)
     cancel = params.cancel
     deadline = time.monotonic() + connect_timeout
     watch = _Watch(cancel, deadline)
@@ -134,7 +139,8 @@ def connect(params: ConnParams, **extra: Any) -> Any:
         conn._secure = True  # as PyMySQL marks its own unix sockets: no TLS needed for auth
     try:
         sock = _open_socket(params, watch)
-        with watch.guard(sock):
+        # PyMySQL swaps in a TLS socket mid-handshake: the guard shuts down whichever is current
+        with watch.guard(lambda: conn._sock or sock):
             conn.connect(sock)
         if watch.fired:  # the deadline or a cancel came as the handshake ended: still no
             conn.close()
@@ -148,8 +154,12 @@ def connect(params: ConnParams, **extra: Any) -> Any:
                 f"but did not answer the MySQL handshake within {connect_timeout:g} s "
                 "(is this a MySQL port?)"
             ) from exc
+        code = exc.args[0] if isinstance(exc, pymysql.MySQLError) and exc.args else None
+        reason = tls.failure_text(exc) or server_error_text(exc) + tls.plain_hint(params.tls, code)
+        raise ConnectionFailed(f"cannot connect to {params.safe_url()}: {reason}") from exc
+    except ssl.SSLError as exc:
         raise ConnectionFailed(
-            f"cannot connect to {params.safe_url()}: {server_error_text(exc)}"
+            f"cannot connect to {params.safe_url()}: {tls.failure_text(exc)}"
         ) from exc
     except OSError as exc:
         raise ConnectionFailed(
@@ -187,9 +197,9 @@ class _Watch:
         return left
 
     @contextlib.contextmanager
-    def guard(self, sock: socket.socket) -> Iterator[None]:
-        """While the block runs, the deadline or a cancel shuts `sock` down, which ends any
-        read PyMySQL is blocked in."""
+    def guard(self, current: Callable[[], socket.socket | None]) -> Iterator[None]:
+        """While the block runs, the deadline or a cancel shuts the `current()` socket down,
+        which ends any read PyMySQL is blocked in."""
 
         def run(done: threading.Event) -> None:
             while not done.is_set():
@@ -197,7 +207,7 @@ class _Watch:
                     step = self.left()
                 except (Cancelled, TimeoutError):
                     self.fired = True
-                    shut_down(sock)
+                    shut_down(current())
                     return
                 done.wait(min(step, POLL_SECONDS) if self.cancel is not None else step)
 

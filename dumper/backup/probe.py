@@ -11,6 +11,7 @@ from typing import Any
 
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.session import server_error_text
+from dumper.backup.tls import negotiated
 from dumper.backup.values import quote_ident
 from dumper.errors import ConnectionFailed
 
@@ -24,6 +25,8 @@ class ProbeResult:
     database_exists: bool | None
     can_read: bool | None
     message: str
+    tls_version: str | None = None  # e.g. TLSv1.3; None: not encrypted (or not connected)
+    tls_cipher: str | None = None
 
 
 def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ProbeResult:
@@ -40,6 +43,8 @@ def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> Probe
         conn = connect_fn(quick.with_database(""))
     except ConnectionFailed as exc:
         return ProbeResult(False, None, None, None, exc.message)
+    tls_version, tls_cipher = negotiated(conn) or (None, None)
+    transport = f"{tls_version} ({tls_cipher})" if tls_version else "not encrypted"
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT VERSION()")
@@ -73,7 +78,13 @@ def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> Probe
                     f"cannot read the database: {server_error_text(exc)}",
                 )
             return ProbeResult(
-                True, version, True, True, f"connected; {len(tables)} table(s) readable"
+                True,
+                version,
+                True,
+                True,
+                f"connected; {len(tables)} table(s) readable; {transport}",
+                tls_version,
+                tls_cipher,
             )
     except pymysql.MySQLError as exc:
         return ProbeResult(False, None, None, None, f"query failed: {server_error_text(exc)}")

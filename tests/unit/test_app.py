@@ -56,7 +56,7 @@ API_FIELDS = {
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
     " statements notes progress database clean selected_tables tables rows",
     JobView: "kind id target_id target_name started_at progress",
-    ConnectionReport: "ok server_version database_exists can_read message",
+    ConnectionReport: "ok server_version database_exists can_read message tls_version tls_cipher",
     SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files",
 }
 

@@ -102,6 +102,8 @@ export interface ConnectionReport {
   database_exists: boolean | null
   can_read: boolean | null
   message: string
+  tls_version: string | null
+  tls_cipher: string | null
 }
 
 export interface CreatedToken {
