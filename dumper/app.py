@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumper import __version__, restores
+from dumper import __version__, restores, verification
 from dumper.backup.dsn import connect
 from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
@@ -58,6 +58,7 @@ from dumper.views import (
     TargetView,
     contents_view,
     progress_view,
+    verification_view,
 )
 
 log = get_logger("app")
@@ -323,6 +324,12 @@ class App:
         restores.create_missing(dest, self.targets)
         return self._restore_view(self.runner.start_restore(backup, dest.target, dest))
 
+    def verify_backup(self, backup_id: int) -> BackupView:
+        """Start a test restore of a successful backup: a job of its target."""
+        backup = self._require_backup(backup_id)
+        target = self.store.require_target(backup.target_id)
+        return self._backup_view(self.runner.start_verify(backup, target), target)
+
     def list_restores(self, target_id: int) -> list[RestoreView]:
         self.store.require_target(target_id)  # into it, or of its backups; newest first
         return [self._restore_view(r) for r in self.store.list_restores(target_id)]
@@ -427,6 +434,7 @@ class App:
                     backups=len(backups),
                     backups_bytes=sum(b.size_bytes or 0 for b in backups if b.status == SUCCESS),
                     backups_failed=sum(1 for b in backups if b.status == FAILED),
+                    **verification.metrics_of(self.store, target.id),  # type: ignore[arg-type]
                 )
             )
         disk = self.folder.usage()
@@ -497,6 +505,7 @@ class App:
             schedule_every_hours=t.schedule_every_hours,
             schedule_minute=t.schedule_minute,
             schedule_weekdays=list(t.schedule_weekdays),
+            verify_after_backup=t.verify_after_backup,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,
@@ -543,6 +552,7 @@ class App:
             notes=b.notes,
             error_code=b.error_code,
             progress=progress,
+            verification=verification_view(self.store, b.id),
         )
 
     def _restore_view(self, r: Restore) -> RestoreView:

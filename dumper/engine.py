@@ -1,4 +1,4 @@
-"""The engine as the service sees it: typed signatures of dump, restore and verify
+"""The engine as the service sees it: typed signatures of dump, restore, verify and test restore
 (dumper.backup), bundled so a job runner can be given the real engine or a test's wrapper.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from dumper.backup.compare import CompareResult
     from dumper.backup.dsn import ConnParams
     from dumper.backup.dump import DumpProgress, DumpResult
     from dumper.backup.restore import RestoreOptions, RestoreProgress, RestoreResult
@@ -46,6 +47,25 @@ class VerifyFn(Protocol):
     def __call__(self, path: Path, *, cancel: threading.Event | None = ...) -> VerifyResult: ...
 
 
+class TestRestoreFn(Protocol):
+    def __call__(
+        self,
+        path: Path,
+        params: ConnParams,
+        scratch: str,
+        *,
+        cancel: threading.Event | None = ...,
+    ) -> CompareResult: ...
+
+
+def _test_restore(
+    path: Path, params: ConnParams, scratch: str, *, cancel: threading.Event | None = None
+) -> CompareResult:
+    from dumper.backup.compare import verify_by_restore
+
+    return verify_by_restore(path, params, scratch, cancel=cancel)
+
+
 @dataclass(frozen=True)
 class Engine:
     """What a job calls of the engine, typed; tests may wrap the functions."""
@@ -53,6 +73,8 @@ class Engine:
     dump: DumpFn
     restore: RestoreFn
     verify: VerifyFn
+    # a verified backup: restore into a scratch database and compare (backup/compare.py)
+    test_restore: TestRestoreFn = _test_restore
 
     @classmethod
     def default(cls) -> Engine:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from dumper import verification
 from dumper.backup.dsn import ConnParams
 from dumper.backup.probe import count_base_tables
 from dumper.clock import Clock
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 log = get_logger("jobs")
 
-JobKind = Literal["backup", "restore"]
+JobKind = Literal["backup", "restore", "verify"]  # a verify job's id is its backup's
 DatabaseKey = tuple[str, int, str]  # (host lower-cased, port, database): one job at a time
 INTERRUPTED = "interrupted by a restart"
 SHUTDOWN = "stopped: the service shut down before the job finished"
@@ -169,14 +170,7 @@ class JobRunner:
         InvalidInput for a backup that did not succeed, NotFound when its file is gone,
         DecryptionError for an unreadable password, Conflict while a job runs on it.
         """
-        if backup.status != SUCCESS:
-            raise InvalidInput(
-                f"backup {backup.id} is {backup.status}; only a successful backup can be restored",
-                fields={"backup": f"status is {backup.status}"},
-            )
-        path = self.folder.file(backup.file_path)
-        if path is None or not path.is_file():
-            raise NotFound(f"the file of backup {backup.id} is gone")
+        path = self._file_of(backup, "restored")
         params, key = self._params(target), database_key(target)
         if dest is not None:  # the lock holds on the database written, not the target's own
             params, key = params.with_database(dest.database), (*key[:2], dest.database)
@@ -190,6 +184,31 @@ class JobRunner:
             self._pool.submit(self._guarded, job, self._work.restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup.id, target.name)
         return row
+
+    def start_verify(self, backup: Backup, target: Target) -> Backup:
+        """Queue a test restore of a successful backup on its target's server (a job of the
+        target); InvalidInput, NotFound, DecryptionError, Conflict as for a restore."""
+        path = self._file_of(backup, "verified")
+        params, key = self._params(target), database_key(target)
+        with self._lock:
+            self._check_free(target.id, target.name, key)
+            job = Job("verify", backup.id, target.id, target.name, self.clock.now())
+            job.params, job.path, job.backup_id = params, path, backup.id
+            self._hold(job, key)
+            self._pool.submit(self._guarded, job, self._work.verify)
+        log.info("verification of backup %d of target %s queued", backup.id, target.name)
+        return backup
+
+    def _file_of(self, backup: Backup, what: str) -> Path:
+        if backup.status != SUCCESS:
+            raise InvalidInput(
+                f"backup {backup.id} is {backup.status}; only a successful backup can be {what}",
+                fields={"backup": f"status is {backup.status}"},
+            )
+        path = self.folder.file(backup.file_path)
+        if path is None or not path.is_file():
+            raise NotFound(f"the file of backup {backup.id} is gone")
+        return path
 
     def _params(self, target: Target) -> ConnParams:
         return self.targets.conn_params(target)
@@ -303,6 +322,9 @@ class JobRunner:
         """Record a job that ended before a worker took it."""
         if job.kind == "restore":
             self._work.finish_cancelled_restore(job, None, time.monotonic())
+        elif job.kind == "verify":
+            notes = f"{job.cancel_reason} before it began"
+            verification.fail(self.store, self.clock, job.id, notes)
         else:
             self.store.finish_backup(
                 job.id,
@@ -337,7 +359,9 @@ class JobRunner:
 
     def _fail_row(self, job: Job, notes: str, code: str) -> None:
         now = self.clock.now()
-        if job.kind == "backup":
+        if job.kind == "verify":  # the backup itself has succeeded and stays so
+            verification.fail(self.store, self.clock, job.id, notes)
+        elif job.kind == "backup":
             self.store.finish_backup(
                 job.id,
                 status=FAILED,
@@ -371,7 +395,17 @@ class JobRunner:
             )
         if removed:
             log.info("removed partial files: %s", ", ".join(removed))
+        verification.recover(self.store, self.clock, self._verify_params)
         return Recovery([b.id for b in backups], [r.id for r in restores], removed)
+
+    def _verify_params(self, backup_id: int) -> ConnParams | None:
+        """The server a verification of the backup ran on (None: target or password gone)."""
+        backup = self.store.get_backup(backup_id)
+        target = self.store.get_target(backup.target_id) if backup else None
+        try:
+            return self._params(target) if target else None
+        except DecryptionError:
+            return None
 
     def unknown_files(self) -> list[UnknownFile]:
         """Files in BACKUP_DIR that no backup row knows and no job writes (never deleted)."""

@@ -85,6 +85,7 @@ class TargetFields:
     schedule_every_hours: int = 6
     schedule_minute: int = 0
     schedule_weekdays: tuple[Weekday, ...] = ()
+    verify_after_backup: bool = False  # a test restore right after each successful backup
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class Target:
     schedule_every_hours: int = 6
     schedule_minute: int = 0
     schedule_weekdays: tuple[Weekday, ...] = ()
+    verify_after_backup: bool = False
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"

@@ -81,6 +81,13 @@ SCHEDULE_FIELDS: tuple[Field, ...] = (
     Field("schedule_every_hours", "integer", default=6, low=1, high=23),
     Field("schedule_minute", "integer", default=0, low=0, high=59),
     Field("schedule_weekdays", "strings", default=(), choices=WEEKDAYS),
+    Field(
+        "verify_after_backup",
+        "boolean",
+        default=False,
+        description="after each successful backup, test-restore it into a scratch database "
+        "<dbname>__verify_<id> and compare it with its manifest",
+    ),
 )
 TARGET_FIELDS += SCHEDULE_FIELDS
 # The retention rules, also accepted as query parameters by the retention preview.
@@ -138,6 +145,7 @@ def validate_target(
             schedule_every_hours=v["schedule_every_hours"],
             schedule_minute=v["schedule_minute"],
             schedule_weekdays=tuple(d for d in WEEKDAYS if d in v["schedule_weekdays"]),
+            verify_after_backup=v["verify_after_backup"],
         ),
         password=v["password"],
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from dumper.backup.compare import drop_scratch, scratch_name, verify_by_restore
+from dumper.backup.compare import CompareResult, drop_scratch, scratch_name, verify_by_restore
 from dumper.backup.dsn import ConnParams, connect
 from dumper.clock import Clock
 from dumper.errors import Cancelled, DumperError
@@ -55,6 +56,7 @@ def run(
     *,
     cancel: threading.Event | None = None,
     on_failed: Callable[[str], None] | None = None,
+    test_restore: Callable[..., CompareResult] = verify_by_restore,
 ) -> Verification:
     """Test-restore backup `backup_id` (file `path`) on the server of `params`; record the result.
 
@@ -65,7 +67,7 @@ def run(
     started = clock.now().isoformat()
     _record(store, Verification(backup_id, RUNNING, started, None, "", scratch))
     try:
-        result = verify_by_restore(path, params, scratch, cancel=cancel)
+        result = test_restore(path, params, scratch, cancel=cancel)
         status = PASSED if result.passed else FAILED
         notes = "; ".join(result.notes)
     except Cancelled:
@@ -115,3 +117,33 @@ def recover(
             ),
         )
     return [v.backup_id for v in left]
+
+
+def fail(store: Store, clock: Clock, backup_id: int, notes: str) -> None:
+    """Record a verification that ended before or outside the test restore (cancel, shutdown)."""
+    old = get(store, backup_id)
+    now = clock.now().isoformat()
+    started = old.started_at if old is not None and old.status == RUNNING else now
+    scratch = old.scratch_db if old is not None else ""
+    _record(store, Verification(backup_id, FAILED, started, now, notes, scratch))
+
+
+def last_of_target(store: Store, target_id: int) -> Verification | None:
+    """The target's most recently started verification that has ended, or None."""
+    with store.transaction() as db:
+        row = db.execute(
+            "SELECT v.* FROM verifications v JOIN backups b ON b.id = v.backup_id"
+            " WHERE b.target_id = ? AND v.status != ? ORDER BY v.started_at DESC LIMIT 1",
+            (target_id, RUNNING),
+        ).fetchone()
+    return None if row is None else Verification(*tuple(row))
+
+
+def metrics_of(store: Store, target_id: int) -> dict[str, bool | float | None]:
+    """The /metrics fields of a target's last ended verification."""
+    v = last_of_target(store, target_id)
+    end = datetime.fromisoformat(v.finished_at).timestamp() if v and v.finished_at else None
+    return {
+        "last_verification_ok": None if v is None else v.status == PASSED,
+        "last_verification_timestamp_seconds": end,
+    }

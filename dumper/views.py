@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
+from dumper import verification
 from dumper.backup.dump import DumpProgress
 from dumper.backup.inspect import inspect_file
 from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
-from dumper.store import ScheduleKind, Status, Trigger, Weekday
+from dumper.store import ScheduleKind, Status, Store, Trigger, Weekday
 
 # The engine's probe result is the API's connection report, field for field.
 ConnectionReport = ProbeResult
@@ -64,6 +65,7 @@ class TargetView:
     schedule_every_hours: int
     schedule_minute: int
     schedule_weekdays: list[Weekday]
+    verify_after_backup: bool
     created_at: datetime
     updated_at: datetime
     has_password: bool
@@ -95,6 +97,24 @@ class RestoreProgressView:
 
 
 @dataclass(frozen=True)
+class VerificationView:
+    status: Literal["running", "passed", "failed"]
+    started_at: datetime
+    finished_at: datetime | None
+    notes: str  # a failure names the first difference; a pass says what was compared
+
+
+def verification_view(store: Store, backup_id: int) -> VerificationView | None:
+    """The latest verification of a backup as the API shows it."""
+    v = verification.get(store, backup_id)
+    if v is None:
+        return None
+    end = datetime.fromisoformat(v.finished_at) if v.finished_at else None
+    status = cast(Literal["running", "passed", "failed"], v.status)
+    return VerificationView(status, datetime.fromisoformat(v.started_at), end, v.notes)
+
+
+@dataclass(frozen=True)
 class BackupView:
     id: int
     target_id: int
@@ -113,6 +133,7 @@ class BackupView:
     notes: str
     error_code: str | None  # why it failed: connection_failed, decryption_failed, dump_failed...
     progress: BackupProgressView | None
+    verification: VerificationView | None  # the latest test restore of this backup, if any
 
 
 @dataclass(frozen=True)
@@ -190,6 +211,8 @@ class TargetMetrics:
     backups: int  # rows kept for the target, any status
     backups_bytes: int  # bytes of its finished backup files
     backups_failed: int  # failed rows still recorded: a gauge, rotation prunes old ones
+    last_verification_ok: bool | None  # the last ended verification passed
+    last_verification_timestamp_seconds: float | None  # when it ended
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dumper import verification
 from dumper.backup.dsn import ConnParams
 from dumper.clock import Clock
 from dumper.engine import Engine
 from dumper.errors import BackupCorrupt, Cancelled, DumperError, DumpFailed
 from dumper.folder import BackupFolder
 from dumper.log import get_logger
-from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED
+from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED, VERIFICATION_FAILED
 from dumper.restores import outcome
 from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Status, Store
@@ -158,6 +159,35 @@ class Work:
             duration,
         )
         self._rotate_after(job)
+        target = self.store.get_target(job.target_id)
+        if target is not None and target.verify_after_backup and path.is_file():
+            # the same job goes on as the backup's verification: nothing runs in between
+            job.kind, job.backup_id, job.path = "verify", job.id, path
+            self.verify(job)
+
+    def verify(self, job: Job) -> None:
+        """Test-restore the job's backup into a scratch database and record how it compared;
+        the backup's row and file are never changed."""
+        assert job.backup_id is not None and job.params is not None and job.path is not None
+        if job.cancel.is_set() or job.cut_off:
+            verification.fail(self.store, self.clock, job.backup_id, job.cancel_reason)
+            return
+        log.info("verification of backup %d of target %s started", job.id, job.target_name)
+        try:
+            done = verification.run(
+                self.store,
+                self.clock,
+                job.backup_id,
+                job.path,
+                dataclasses.replace(job.params, cancel=job.cancel),
+                cancel=job.cancel,
+                on_failed=lambda notes: self._emit(job, VERIFICATION_FAILED, FAILED, notes),
+                test_restore=self.engine.test_restore,
+            )
+        except Cancelled:
+            log.warning("verification of backup %d: %s", job.id, job.cancel_reason)
+            return
+        log.info("verification of backup %d %s: %s", job.id, done.status, done.notes)
 
     def _check_dump(
         self, params: ConnParams, path: Path, result: DumpResult, cancel: threading.Event

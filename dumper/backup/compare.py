@@ -4,6 +4,7 @@ rows.py into a hashing sink, and compare object counts, rows and digests with th
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ def drop_scratch(params: dsn.ConnParams, scratch: str, connect: Callable[..., An
     """Drop a verification's scratch database (only ever a name from scratch_name)."""
     if SCRATCH_MARK not in scratch:
         raise ValueError(f"{scratch} is not a verification's scratch database")
-    conn = _admin(params, connect)
+    # after a cancel too: the cancel that ended the test restore must not stop the clean-up
+    conn = _admin(dataclasses.replace(params, cancel=None), connect)
     try:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS {quote_ident(scratch)}")

@@ -48,6 +48,7 @@ class AppFacade(Protocol):
     def delete_backup(self, backup_id: int) -> None: ...
     def cancel_backup(self, backup_id: int) -> Any: ...
     def start_restore(self, backup_id: int, /, **request: Any) -> Any: ...
+    def verify_backup(self, backup_id: int) -> Any: ...
     def list_restores(self, target_id: int) -> list[Any]: ...
     def backup_contents(self, backup_id: int) -> Any: ...
     def get_restore(self, restore_id: int) -> Any: ...
@@ -147,6 +148,9 @@ class Handlers:
 
     def cancel_backup(self, request: Request) -> Response:
         return json_response(202, self.app.cancel_backup(request.int_param("id")))
+
+    def verify_backup(self, request: Request) -> Response:
+        return json_response(202, self.app.verify_backup(request.int_param("id")))
 
     # --- restores -------------------------------------------------------------------------
     def start_restore(self, request: Request) -> Response:
@@ -412,6 +416,15 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "Cancel a running or queued backup (it ends cancelled, with no file)",
         tag="backups",
         responses={202: "Backup", 409: "Error", **_READ_ERRORS},
+    )
+    add(
+        "POST",
+        "/api/backups/:id/verify",
+        h.verify_backup,
+        "Verify a successful backup: a test restore into a scratch database, compared with its "
+        "manifest",
+        tag="backups",
+        responses={202: "Backup", 409: "Error", 422: "Error", **_READ_ERRORS},
     )
     add(
         "POST",

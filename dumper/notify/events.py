@@ -29,6 +29,7 @@ DEFAULT_EVENTS: tuple[str, ...] = tuple(n for n in EVENT_NAMES if n != "backup_s
 # Not for channels: only the dead-man's switch pings on them.
 BACKUP_STARTED = "backup_started"
 BACKUP_CANCELLED = "backup_cancelled"
+VERIFICATION_FAILED = "verification_failed"  # a test restore did not match the manifest
 TEST = "test"  # POST /api/notification-channels/:id/test
 # Events that mean something is wrong (higher priority, red).
 PROBLEMS = frozenset(EVENT_NAMES) - {"backup_succeeded", "restore_finished"}

@@ -104,7 +104,8 @@ TARGET_FIELDS = {
     "id", "name", "host", "port", "dbname", "user", "comment", "schedule_time", "retention_days",
     "auto_compress", "notify", "ping_url", "keep_last", "keep_daily", "keep_weekly",
     "keep_monthly", "keep_yearly", "schedule_kind", "schedule_every_hours", "schedule_minute",
-    "schedule_weekdays", "created_at", "updated_at", "has_password", "password_error", "next_run_at",
+    "schedule_weekdays", "verify_after_backup", "created_at", "updated_at", "has_password",
+    "password_error", "next_run_at",
     "last_backup_status", "last_backup_at", "last_backup_size_bytes", "last_success_at",
     "last_success_size_bytes", "stale", "running_job",
 }  # fmt: skip

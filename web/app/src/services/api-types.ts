@@ -19,6 +19,7 @@ export interface Backup {
   notes: string
   error_code: string | null
   progress: BackupProgress | null
+  verification: Verification | null
 }
 
 export interface BackupContents {
@@ -158,7 +159,7 @@ export interface Job {
   progress: BackupProgress | RestoreProgress
 }
 
-export type JobKind = 'backup' | 'restore'
+export type JobKind = 'backup' | 'restore' | 'verify'
 
 export interface JobRef {
   kind: JobKind
@@ -271,6 +272,7 @@ export interface Target {
   schedule_every_hours: number
   schedule_minute: number
   schedule_weekdays: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
+  verify_after_backup: boolean
   created_at: string
   updated_at: string
   has_password: boolean
@@ -307,6 +309,7 @@ export interface TargetInput {
   schedule_every_hours?: number
   schedule_minute?: number
   schedule_weekdays?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
+  verify_after_backup?: boolean
 }
 
 export interface Token {
@@ -329,4 +332,11 @@ export interface UnknownFile {
   name: string
   size_bytes: number
   modified_at: string
+}
+
+export interface Verification {
+  status: 'running' | 'passed' | 'failed'
+  started_at: string
+  finished_at: string | null
+  notes: string
 }
