@@ -35,7 +35,6 @@ from dumper.store import CANCELLED, FAILED, RUNNING, SUCCESS, Backup, Restore, S
 from dumper.targets import (
     CONNECTION_FIELDS,
     TargetService,
-    params_for,
     retention_rules,
     validate_target,
 )
@@ -265,15 +264,7 @@ class App:
             params = self.targets.conn_params(self.store.require_target(target_id))
         else:
             given = validate_target(data or {}, required=CONNECTION_FIELDS)
-            f = given.fields
-            params = params_for(
-                f.host,
-                f.port,
-                f.user,
-                given.password or "",
-                f.dbname,
-                connect_timeout=self.config.db_connect_timeout,
-            )
+            params = given.conn_params(self.config.db_connect_timeout)
         return probe(params, self._connect)
 
     # -- backups and restores ---------------------------------------------------------------
@@ -510,6 +501,10 @@ class App:
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,
             password_error=self.targets.password_error(t),
+            tls=t.tls,
+            tls_ca=t.tls_ca,
+            tls_cert=t.tls_cert,
+            has_tls_key=t.tls_key_enc is not None,
             next_run_at=next_run_at(schedule_of(t), now),
             last_backup_status=last.status if last else None,
             last_backup_at=(last.finished_at or last.started_at) if last else None,

@@ -16,6 +16,7 @@ from dumper.errors import DecryptionError
 VERSION = 1
 NONCE_BYTES = 12
 PURPOSE_TARGET_PASSWORD = "target-password"  # noqa: S105 (a label, not a secret)
+PURPOSE_TARGET_TLS_KEY = "target-tls-key"
 
 
 class Cipher:

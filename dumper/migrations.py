@@ -161,4 +161,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        11,
+        """
+        ALTER TABLE targets ADD COLUMN tls TEXT NOT NULL DEFAULT 'preferred';
+        ALTER TABLE targets ADD COLUMN tls_ca TEXT NOT NULL DEFAULT '';
+        ALTER TABLE targets ADD COLUMN tls_cert TEXT NOT NULL DEFAULT '';
+        ALTER TABLE targets ADD COLUMN tls_key_enc BLOB;
+        """,
+    ),
 )

@@ -56,6 +56,7 @@ RUNNING, SUCCESS, FAILED, CANCELLED = (
 
 ScheduleKind = Literal["daily", "hourly", "weekly"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+TlsMode = Literal["disabled", "preferred", "required", "verify-ca", "verify-identity"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class TargetFields:
     schedule_weekdays: tuple[Weekday, ...] = ()
     verify_after_backup: bool = False  # a test restore right after each successful backup
 
+    # TLS (dumper.backup.tls): the mode and PEM texts; the client key is kept apart, encrypted
+    tls: TlsMode = "preferred"
+    tls_ca: str = ""
+    tls_cert: str = ""
+
 
 @dataclass(frozen=True)
 class Target:
@@ -115,6 +121,10 @@ class Target:
     schedule_minute: int = 0
     schedule_weekdays: tuple[Weekday, ...] = ()
     verify_after_backup: bool = False
+    tls: TlsMode = "preferred"
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key_enc: bytes | None = None
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
@@ -296,17 +306,22 @@ class Store(RestoreRows):
         return target
 
     def insert_target(
-        self, fields: TargetFields, password_enc: bytes | None, now: datetime
+        self,
+        fields: TargetFields,
+        password_enc: bytes | None,
+        now: datetime,
+        *,
+        tls_key_enc: bytes | None = None,
     ) -> Target:
         """Insert a target; Conflict when the name is taken."""
         stamp = to_db_time(now)
-        columns = ("password_enc", *_EDITABLE, "created_at", "updated_at")
+        columns = ("password_enc", "tls_key_enc", *_EDITABLE, "created_at", "updated_at")
         try:
             with self._tx() as db:
                 cur = db.execute(
                     f"INSERT INTO targets ({', '.join(columns)})"
                     f" VALUES ({', '.join('?' for _ in columns)})",
-                    (password_enc, *_field_values(fields), stamp, stamp),
+                    (password_enc, tls_key_enc, *_field_values(fields), stamp, stamp),
                 )
                 new_id = int(cur.lastrowid or 0)
         except sqlite3.IntegrityError as exc:
@@ -321,13 +336,19 @@ class Store(RestoreRows):
         *,
         password_enc: bytes | None = None,
         keep_password: bool = True,
+        tls_key_enc: bytes | None = None,
+        keep_tls_key: bool = True,
     ) -> Target:
-        """Replace the editable fields; the stored password stays unless keep_password=False."""
+        """Replace the editable fields; the stored password and TLS key stay unless
+        keep_password / keep_tls_key is False."""
         sets = ", ".join(f"{name}=?" for name in (*_EDITABLE, "updated_at"))
         args: list[Any] = [*_field_values(fields), to_db_time(now)]
         if not keep_password:
             sets += ", password_enc=?"
             args.append(password_enc)
+        if not keep_tls_key:
+            sets += ", tls_key_enc=?"
+            args.append(tls_key_enc)
         try:
             with self._tx() as db:
                 cur = db.execute(f"UPDATE targets SET {sets} WHERE id=?", (*args, target_id))
@@ -537,6 +558,7 @@ def _target(r: sqlite3.Row) -> Target:
     return Target(
         id=int(r["id"]),
         password_enc=bytes(enc) if enc is not None else None,
+        tls_key_enc=bytes(r["tls_key_enc"]) if r["tls_key_enc"] is not None else None,
         created_at=from_db_time(r["created_at"]),
         updated_at=from_db_time(r["updated_at"]),
         **_editable(r),

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dumper.backup.dsn import ConnParams
+from dumper.backup.tls import DEFAULT_TLS_MODE, TLS_MODES, TlsSettings, context_error
 from dumper.clock import Clock
-from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
+from dumper.crypto import PURPOSE_TARGET_PASSWORD, PURPOSE_TARGET_TLS_KEY, Cipher
 from dumper.errors import DecryptionError, InvalidInput
 from dumper.inputs import Field, validate_fields
 from dumper.scheduler import SCHEDULE_KINDS, WEEKDAYS
@@ -90,6 +91,29 @@ SCHEDULE_FIELDS: tuple[Field, ...] = (
     ),
 )
 TARGET_FIELDS += SCHEDULE_FIELDS
+TLS_FIELDS: tuple[Field, ...] = (
+    Field(
+        "tls",
+        "string",
+        default=DEFAULT_TLS_MODE,
+        choices=TLS_MODES,
+        description="disabled; preferred: TLS when the server offers it; required: TLS, "
+        "unverified; verify-ca: the server certificate must chain to tls_ca (or the system "
+        "CAs); verify-identity: and name the host",
+    ),
+    Field("tls_ca", "string", default="", high=65536, description="PEM CA certificate(s)"),
+    Field("tls_cert", "string", default="", high=65536, description="PEM client certificate"),
+    Field(
+        "tls_key",
+        "string",
+        nullable=True,
+        write_only=True,
+        high=65536,
+        description="PEM client key, write-only, stored encrypted; on PUT missing or '' keeps "
+        "the stored one; a tls_cert of '' drops it",
+    ),
+)
+TARGET_FIELDS += TLS_FIELDS
 # The retention rules, also accepted as query parameters by the retention preview.
 RETENTION_FIELDS = tuple(
     f for f in TARGET_FIELDS if f.name == "retention_days" or f.name.startswith("keep_")
@@ -112,9 +136,23 @@ class TargetInput:
 
     fields: TargetFields
     password: str | None
+    tls_key: str | None = None
 
     def __repr__(self) -> str:
-        return f"TargetInput(fields={self.fields!r}, password=***)"
+        return f"TargetInput(fields={self.fields!r}, password=***, tls_key=***)"
+
+    def conn_params(self, connect_timeout: float) -> ConnParams:
+        """Where to connect with these unsaved values (the form's connection test)."""
+        f = self.fields
+        return params_for(
+            f.host,
+            f.port,
+            f.user,
+            self.password or "",
+            f.dbname,
+            connect_timeout=connect_timeout,
+            tls=TlsSettings(f.tls, f.tls_ca, f.tls_cert, self.tls_key or ""),
+        )
 
 
 def validate_target(
@@ -123,6 +161,11 @@ def validate_target(
     """Check a POST/PUT body as docs/API.md says; raise InvalidInput listing every bad field."""
     v = validate_fields(TARGET_FIELDS, data, required=required, what="target")
     _check_schedule(v)
+    pem_errors = context_error(
+        TlsSettings(v["tls"], v["tls_ca"], v["tls_cert"], v["tls_key"] or "")
+    )
+    if pem_errors:
+        raise InvalidInput("invalid TLS: " + ", ".join(sorted(pem_errors)), fields=pem_errors)
     return TargetInput(
         fields=TargetFields(
             name=v["name"] or "",
@@ -145,9 +188,13 @@ def validate_target(
             schedule_every_hours=v["schedule_every_hours"],
             schedule_minute=v["schedule_minute"],
             schedule_weekdays=tuple(d for d in WEEKDAYS if d in v["schedule_weekdays"]),
+            tls=v["tls"],
+            tls_ca=v["tls_ca"],
+            tls_cert=v["tls_cert"],
             verify_after_backup=v["verify_after_backup"],
         ),
         password=v["password"],
+        tls_key=v["tls_key"],
     )
 
 
@@ -210,7 +257,10 @@ class TargetService:
         """Validate and insert; InvalidInput, Conflict (name taken)."""
         given = validate_target(data)
         return self.store.insert_target(
-            given.fields, self._encrypt(given.password or ""), self.clock.now()
+            given.fields,
+            self._encrypt(given.password or ""),
+            self.clock.now(),
+            tls_key_enc=self._encrypt_key(given),
         )
 
     def update(self, target_id: int, data: Mapping[str, Any]) -> Target:
@@ -224,7 +274,21 @@ class TargetService:
             self.clock.now(),
             password_enc=None if keep else self._encrypt(given.password or ""),
             keep_password=keep,
+            tls_key_enc=self._encrypt_key(given),
+            keep_tls_key=bool(given.fields.tls_cert) and not given.tls_key,
         )
+
+    def _encrypt_key(self, given: TargetInput) -> bytes | None:
+        if not given.tls_key or not given.fields.tls_cert:
+            return None
+        return self.cipher.encrypt(given.tls_key, PURPOSE_TARGET_TLS_KEY)
+
+    def tls_settings(self, target: Target) -> TlsSettings:
+        """The target's TLS with the key decrypted; DecryptionError when it cannot be."""
+        key = ""
+        if target.tls_key_enc is not None:
+            key = self.cipher.decrypt_text(target.tls_key_enc, PURPOSE_TARGET_TLS_KEY)
+        return TlsSettings(target.tls, target.tls_ca, target.tls_cert, key)
 
     def _encrypt(self, password: str) -> bytes | None:
         # no password at all is stored as NULL so has_password can say so without decrypting
@@ -255,6 +319,7 @@ class TargetService:
             target.dbname,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
+            tls=self.tls_settings(target),
         )
 
 
@@ -267,6 +332,7 @@ def params_for(
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
+    tls: TlsSettings | None = None,
 ) -> ConnParams:
     """Connection parameters for a target; a server silent for read_timeout fails the job."""
     return ConnParams(
@@ -278,4 +344,5 @@ def params_for(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         write_timeout=read_timeout,
+        tls=tls or TlsSettings(),
     )

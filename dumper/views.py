@@ -19,7 +19,7 @@ from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
-from dumper.store import ScheduleKind, Status, Store, Trigger, Weekday
+from dumper.store import ScheduleKind, Status, Store, TlsMode, Trigger, Weekday
 
 # The engine's probe result is the API's connection report, field for field.
 ConnectionReport = ProbeResult
@@ -70,6 +70,10 @@ class TargetView:
     updated_at: datetime
     has_password: bool
     password_error: str | None
+    tls: TlsMode
+    tls_ca: str
+    tls_cert: str
+    has_tls_key: bool  # the key itself is never returned
     next_run_at: datetime | None
     last_backup_status: Status | None
     last_backup_at: datetime | None

@@ -168,10 +168,13 @@ def context_error(settings: TlsSettings) -> dict[str, str]:
             errors["tls_ca"] = "is not a PEM certificate"
     if settings.key.strip() and not settings.cert.strip():
         errors["tls_cert"] = "is required with a client key"
-    if settings.cert.strip() and "tls_ca" not in errors:
+    if settings.cert.strip():
         try:
-            with _pem_files(settings.cert, settings.key) as (cert_path, key_path):
-                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert_path, key_path)
+            if settings.key.strip():
+                with _pem_files(settings.cert, settings.key) as (cert_path, key_path):
+                    ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert_path, key_path)
+            else:  # the stored key is not at hand here: check the certificate alone
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=settings.cert)
         except (ssl.SSLError, ValueError):
-            errors["tls_cert"] = "certificate and key are not a matching PEM pair"
+            errors["tls_cert"] = "is not a PEM certificate matching the key"
     return errors

@@ -251,3 +251,55 @@ def test_caching_sha2_password_over_tls_and_over_rsa_key_exchange(
             conn.close()
     finally:
         admin_exec(mysql_params, f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+def test_backup_and_restore_over_tls_through_the_app(
+    tls_server: tuple[PrivateServer, Pki], tmp_path: Path
+) -> None:
+    from dumper.app import App
+    from dumper.config import load_config
+
+    server, pki = tls_server
+    db = "tls_" + uuid.uuid4().hex[:8]
+    admin_exec(server.params, f"CREATE DATABASE {db}", f"CREATE TABLE {db}.t (id INT PRIMARY KEY)")
+    admin_exec(server.params, f"INSERT INTO {db}.t VALUES (1), (2), (3)")
+    config = load_config(
+        {"SQLITE_PATH": str(tmp_path / "app" / "app.db"), "BACKUP_DIR": str(tmp_path / "b")}
+    )
+    app = App.build(config)
+    app.start()
+    try:
+        data = {
+            "name": "secure",
+            "host": "localhost",
+            "port": server.port,
+            "dbname": db,
+            "user": "root",
+            "tls": "verify-identity",
+            "tls_ca": pki.ca,
+            "tls_cert": pki.client_cert,
+            "tls_key": pki.client_key,
+        }
+        t = app.create_target(data)
+        view = app.get_target(t.id)
+        assert view.tls == "verify-identity" and view.has_tls_key and view.tls_ca == pki.ca
+        assert "tls_key" not in vars(view)
+        stored = app.store.require_target(t.id)
+        assert stored.tls_key_enc is not None and b"PRIVATE KEY" not in stored.tls_key_enc
+        report = app.test_connection(target_id=t.id)
+        assert report.ok and report.tls_version, report.message
+        done = app.wait_backup(app.start_backup(t.id).id, timeout=60)
+        assert done.status == "success", done.notes
+        admin_exec(server.params, f"DROP TABLE {db}.t")
+        restored = app.wait_restore(app.start_restore(done.id, confirm="secure").id, timeout=60)
+        assert restored.status == "success", restored.notes
+        conn = connect(server.params.with_database(db))
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM t")
+            assert cur.fetchone()[0] == 3
+        conn.close()
+        # wrong CA through the form's unsaved test: refused with the reason
+        bad = app.test_connection({**data, "tls_ca": pki.other_ca})
+        assert not bad.ok and "certificate" in bad.message
+    finally:
+        app.stop(timeout=5)

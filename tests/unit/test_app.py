@@ -49,7 +49,7 @@ API_FIELDS = {
     " notify ping_url keep_last keep_daily keep_weekly keep_monthly keep_yearly"
     " schedule_kind schedule_every_hours schedule_minute schedule_weekdays verify_after_backup"
     " created_at updated_at"
-    " has_password password_error next_run_at last_backup_status"
+    " has_password password_error tls tls_ca tls_cert has_tls_key next_run_at last_backup_status"
     " last_backup_at last_backup_size_bytes last_success_at last_success_size_bytes stale"
     " running_job",
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"

@@ -105,7 +105,7 @@ TARGET_FIELDS = {
     "auto_compress", "notify", "ping_url", "keep_last", "keep_daily", "keep_weekly",
     "keep_monthly", "keep_yearly", "schedule_kind", "schedule_every_hours", "schedule_minute",
     "schedule_weekdays", "verify_after_backup", "created_at", "updated_at", "has_password",
-    "password_error", "next_run_at",
+    "password_error", "tls", "tls_ca", "tls_cert", "has_tls_key", "next_run_at",
     "last_backup_status", "last_backup_at", "last_backup_size_bytes", "last_success_at",
     "last_success_size_bytes", "stale", "running_job",
 }  # fmt: skip
@@ -157,6 +157,9 @@ def test_create_target_returns_201_without_the_password(api: Api) -> None:
         ({"retention_days": 1.5}, "retention_days"),
         ({"auto_compress": "yes"}, "auto_compress"),
         ({"comment": "c" * 1001}, "comment"),
+        ({"tls": "on"}, "tls"),
+        ({"tls_ca": "not a certificate"}, "tls_ca"),
+        ({"tls_key": "-----BEGIN PRIVATE KEY-----"}, "tls_cert"),
         ({"color": "red"}, "color"),
     ],
 )

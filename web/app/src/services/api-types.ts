@@ -277,6 +277,10 @@ export interface Target {
   updated_at: string
   has_password: boolean
   password_error: string | null
+  tls: 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
+  tls_ca: string
+  tls_cert: string
+  has_tls_key: boolean
   next_run_at: string | null
   last_backup_status: Status | null
   last_backup_at: string | null
@@ -310,6 +314,10 @@ export interface TargetInput {
   schedule_minute?: number
   schedule_weekdays?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   verify_after_backup?: boolean
+  tls?: 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
+  tls_ca?: string
+  tls_cert?: string
+  tls_key?: string | null
 }
 
 export interface Token {
