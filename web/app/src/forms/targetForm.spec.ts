@@ -99,6 +99,8 @@ describe('target form: operations fields', () => {
     expect(form.ops.notify).toBe(false)
     expect(toTargetInput(form, 'edit').notify).toBe(false)
     expect(toTargetInput(valid(), 'create').notify).toBe(true)
+    expect(toTargetInput(valid(), 'create').verify_after_backup).toBe(false)
+    expect(toTargetInput(formFromTarget(makeTarget({ verify_after_backup: true })), 'edit').verify_after_backup).toBe(true)
   })
 })
 

@@ -17,6 +17,8 @@ export type KeepRule = keyof typeof KEEP_RULES
 
 export interface TargetOps {
   notify: boolean
+  /** a test restore right after each successful backup */
+  verify_after_backup: boolean
   /** dead-man's switch; '' for none */
   ping_url: string
   keep: Record<KeepRule, string>
@@ -33,6 +35,7 @@ const RULES = Object.keys(KEEP_RULES) as KeepRule[]
 export function emptyOps(): TargetOps {
   return {
     notify: true,
+    verify_after_backup: false,
     ping_url: '',
     keep: { keep_last: '0', keep_daily: '0', keep_weekly: '0', keep_monthly: '0', keep_yearly: '0' },
     schedule_kind: 'daily',
@@ -47,6 +50,7 @@ export function opsFromTarget(t: Target): TargetOps {
   for (const rule of RULES) keep[rule] = String(t[rule])
   return {
     notify: t.notify,
+    verify_after_backup: t.verify_after_backup,
     ping_url: t.ping_url ?? '',
     keep,
     schedule_kind: t.schedule_kind,
@@ -98,5 +102,5 @@ export function keepValues(o: TargetOps): Record<KeepRule, number> {
 
 /** The ops part of the API body. */
 export function opsInput(o: TargetOps): Partial<TargetInput> {
-  return { notify: o.notify, ping_url: o.ping_url.trim() || null, ...keepValues(o) }
+  return { notify: o.notify, verify_after_backup: o.verify_after_backup, ping_url: o.ping_url.trim() || null, ...keepValues(o) }
 }

@@ -31,6 +31,15 @@ export const opsEn = {
   'edit.section.ops': 'Notifications and monitoring',
   'edit.notify': 'Send notifications about this target',
   'edit.notifyHelp': 'Off: no channel hears about its backups, restores or a missed run.',
+  'edit.verifyAfter': 'Verify each backup right after it',
+  'action.verify': 'Verify now',
+  'kind.verify': 'Verification',
+  'verification.passed': 'verified',
+  'verification.failed': 'verification failed',
+  'verification.running': 'verifying',
+  'verification.started': 'Verification of the backup started.',
+  'edit.verifyAfterHelp':
+    'A test restore into a scratch database <db>__verify_<id> on the same server, compared with the backup; needs CREATE and DROP there.',
   'channels.title': 'Notifications',
   'channels.help':
     'Channels get the events they choose: a failed backup, a target without a recent backup, low disk space and more. Secrets are stored encrypted and never shown again.',
@@ -165,6 +174,15 @@ export const opsDe: Record<OpsKey, string> = {
   'edit.section.ops': 'Benachrichtigungen und Überwachung',
   'edit.notify': 'Benachrichtigungen zu diesem Ziel senden',
   'edit.notifyHelp': 'Aus: kein Kanal erfährt von seinen Backups, Wiederherstellungen oder einem verpassten Lauf.',
+  'edit.verifyAfter': 'Jedes Backup gleich danach prüfen',
+  'action.verify': 'Jetzt prüfen',
+  'kind.verify': 'Prüfung',
+  'verification.passed': 'geprüft',
+  'verification.failed': 'Prüfung fehlgeschlagen',
+  'verification.running': 'wird geprüft',
+  'verification.started': 'Prüfung des Backups gestartet.',
+  'edit.verifyAfterHelp':
+    'Eine Test-Wiederherstellung in eine Hilfsdatenbank <db>__verify_<id> auf demselben Server, mit dem Backup verglichen; braucht dort CREATE und DROP.',
   'channels.title': 'Benachrichtigungen',
   'channels.help':
     'Kanäle erhalten die Ereignisse, die sie wählen: ein fehlgeschlagenes Backup, ein Ziel ohne aktuelles Backup, wenig Speicherplatz und mehr. Geheimnisse werden verschlüsselt gespeichert und nie wieder angezeigt.',

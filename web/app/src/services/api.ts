@@ -309,6 +309,7 @@ export const api = {
   getRestore: (id: number) => request<Restore>('GET', `/api/restores/${id}`),
   /** Asks a running or queued backup to stop (202: it still runs until the worker stops). */
   cancelBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/cancel`),
+  verifyBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/verify`),
   /** Asks a restore to stop between two statements: the database stays partially restored. */
   cancelRestore: (id: number) => request<Restore>('POST', `/api/restores/${id}/cancel`),
   downloadUrl: (id: number) => `/api/backups/${enc(String(id))}/download`,

@@ -86,6 +86,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     schedule_every_hours: 6,
     schedule_minute: 0,
     schedule_weekdays: [],
+    verify_after_backup: false,
     created_at: '2026-11-26T10:00:00Z',
     updated_at: '2026-11-26T10:00:00Z',
     has_password: true,
@@ -121,6 +122,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     notes: '',
     error_code: null,
     progress: null,
+    verification: null,
     ...over,
   }
 }

@@ -16,6 +16,27 @@ function render(backups: ReturnType<typeof makeBackup>[]) {
 }
 
 describe('BackupsTable', () => {
+  it('shows how a backup verified, and offers Verify now only on a successful backup', async () => {
+    const at = '2026-11-26T03:01:00Z'
+    const w = render([
+      makeBackup({ id: 7, verification: { status: 'passed', started_at: at, finished_at: at, notes: '2 tables' } }),
+      makeBackup({ id: 8, verification: { status: 'failed', started_at: at, finished_at: at, notes: 'table t: 1 rows' } }),
+      makeBackup({ id: 9, status: 'failed', file_name: null, file_exists: false }),
+    ])
+    expect(w.get('tr[data-backup-id="7"] [data-verification]').text()).toBe('verified')
+    const failed = w.get('tr[data-backup-id="8"] [data-verification]')
+    expect(failed.text()).toBe('verification failed')
+    expect(failed.attributes('title')).toBe('table t: 1 rows')
+    expect(w.find('tr[data-backup-id="9"] [data-action="verify"]').exists()).toBe(false)
+    await w.get('tr[data-backup-id="7"] [data-action="verify"]').trigger('click')
+    expect(w.emitted('verify')?.[0]?.[0]).toMatchObject({ id: 7 })
+  })
+
+  it('shows no verification badge for a backup never verified', () => {
+    const w = render([makeBackup({ id: 6 })])
+    expect(w.find('[data-verification]').exists()).toBe(false)
+  })
+
   it('shows why a backup failed in its row, with a way to fix the connection', () => {
     const w = render([
       makeBackup({
