@@ -14,7 +14,7 @@ from dumper.app import App
 from dumper.backup.dsn import ConnParams
 from dumper.config import load_config
 from tests.conftest import free_port
-from tests.integration.test_app import fill, target_data
+from tests.integration.test_app_service import fill, target_data
 from tests.receivers import HttpReceiver, SilentServer, start_http_receiver
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from dumper.backup.dsn import ConnParams
 from dumper.backup.sink import part_path
 from dumper.config import load_config
 from dumper.engine import Engine
-from tests.integration.test_app import fill, target_data
-from tests.integration.test_cli import dumper, url
+from tests.integration.test_app_service import fill, target_data
+from tests.integration.test_cli_process import dumper, url
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from dumper.engine import Engine
 from dumper.http.server import build_dispatcher
 from dumper.store import FAILED
 from tests.fixtures.dbcompare import execute, query
-from tests.integration.test_app import fill, target_data
-from tests.unit.test_http_handlers import Api, make_config
+from tests.integration.test_app_service import fill, target_data
+from tests.unit.http.test_handlers import Api, make_config
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ import pytest
 from dumper.app import App
 from dumper.http.server import build_dispatcher
 from tests.receivers import HttpReceiver, start_http_receiver
-from tests.unit.test_http_cancel import WAIT, HeldEngine
-from tests.unit.test_http_handlers import Api, make_config, target_body
-from tests.unit.test_notify_events import StubEngine
+from tests.unit.http.test_cancel import WAIT, HeldEngine
+from tests.unit.http.test_handlers import Api, make_config, target_body
+from tests.unit.notify.test_events import StubEngine
 
 
 @pytest.fixture

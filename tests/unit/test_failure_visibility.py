@@ -17,8 +17,8 @@ from dumper.errors import ConnectionFailed
 from dumper.http.server import build_dispatcher
 from dumper.rotation import rotate
 from dumper.store import CANCELLED, FAILED, SUCCESS, Status
-from tests.unit.test_http_cancel import WAIT, HeldEngine
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_cancel import WAIT, HeldEngine
+from tests.unit.http.test_handlers import Api, make_config, target_body
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

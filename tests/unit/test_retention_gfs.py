@@ -18,7 +18,7 @@ from dumper.folder import BackupFolder
 from dumper.http.server import build_dispatcher
 from dumper.rotation import Rules, plan, rotate
 from dumper.store import Store, Target, TargetFields
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_handlers import Api, make_config, target_body
 
 START = datetime(2025, 1, 1, 3, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from dumper.clock import FakeClock
 from dumper.http.server import build_dispatcher
 from dumper.scheduler import Schedule, Scheduler, missed_slot, next_run_at, schedule_of
 from dumper.store import Store, TargetFields
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_handlers import Api, make_config, target_body
 from tests.unit.test_scheduler import RecordingRunner
 
 MON = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday

@@ -19,7 +19,7 @@ from dumper.app import App
 from dumper.clock import FakeClock
 from dumper.config import Config
 from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_handlers import Api, make_config, target_body
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 BASIC = ("admin", "right")

@@ -17,8 +17,8 @@ from dumper.app import App
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.sqlsplit import split_all
 from dumper.http.server import build_dispatcher, make_server, serve_until
-from tests.integration.test_api_flow import Client
-from tests.unit.test_http_handlers import make_config
+from tests.integration.http.test_api_flow import Client
+from tests.unit.http.test_handlers import make_config
 
 pytestmark = pytest.mark.integration
 

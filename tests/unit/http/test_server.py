@@ -23,7 +23,7 @@ from dumper.http.dispatch import Dispatcher
 from dumper.http.files import file_response
 from dumper.http.router import Request, Response, Router, json_response, parse_json_object
 from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 MAX_BODY = 4096
 AUTH = "Basic " + base64.b64encode(b"admin:pw").decode()

@@ -20,7 +20,7 @@ from dumper.engine import Engine
 from dumper.errors import Cancelled
 from dumper.http.server import build_dispatcher
 from dumper.store import SUCCESS
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_handlers import Api, make_config, target_body
 
 WAIT = 10.0
 

@@ -12,7 +12,7 @@ import pytest
 from dumper.app import App
 from dumper.http.server import build_dispatcher
 from tests.receivers import HttpReceiver, start_http_receiver
-from tests.unit.test_http_handlers import Api, make_config
+from tests.unit.http.test_handlers import Api, make_config
 
 SECRET_WORDS = ("s3cret-sign", "tok-ntfy-1", "smtp-pw-9", "/api/webhooks/555/hidden")
 

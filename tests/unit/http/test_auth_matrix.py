@@ -14,7 +14,7 @@ from dumper.http.dispatch import Dispatcher
 from dumper.http.handlers import AppFacade, build_router
 from dumper.http.router import Request, Route
 from dumper.http.server import build_dispatcher
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 # The only routes that may answer without credentials when auth is on.
 OPEN_ROUTES = {("GET", "/healthz"), ("GET", "/readyz")}

@@ -18,7 +18,7 @@ from dumper.clock import FakeClock
 from dumper.notify.events import Event, RunInfo
 from tests.conftest import free_port
 from tests.receivers import HttpReceiver, SmtpReceiver, start_http_receiver
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 NOW = datetime(2026, 11, 26, 3, 0, 5, tzinfo=UTC)
 FAILED = Event(

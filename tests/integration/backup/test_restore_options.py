@@ -10,9 +10,9 @@ import pytest
 
 from dumper.backup.restore import RestoreOptions, restore_file
 from dumper.errors import RestoreFailed
-from tests.integration.test_cli import dumper, url
-from tests.integration.test_restore import execute, mariadb_dump, query, tables_of
-from tests.integration.test_restore_foreign import FOREIGN
+from tests.integration.backup.test_restore import execute, mariadb_dump, query, tables_of
+from tests.integration.backup.test_restore_foreign import FOREIGN
+from tests.integration.test_cli_process import dumper, url
 
 pytestmark = pytest.mark.integration
 

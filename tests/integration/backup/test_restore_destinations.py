@@ -13,9 +13,9 @@ from dumper.app import App
 from dumper.backup.dsn import ConnParams
 from dumper.errors import ConfirmationRequired
 from tests.conftest import admin_exec
-from tests.integration.test_app import make_app as make_app
-from tests.integration.test_app import target_data
-from tests.integration.test_restore import execute, query, tables_of
+from tests.integration.backup.test_restore import execute, query, tables_of
+from tests.integration.test_app_service import make_app as make_app
+from tests.integration.test_app_service import target_data
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from dumper.clock import FakeClock
 from dumper.http.metrics import render
 from dumper.notify.events import Event, RunInfo
 from tests.receivers import HttpReceiver, SilentServer, start_http_receiver
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 EVENT = Event(

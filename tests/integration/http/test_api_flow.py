@@ -17,7 +17,7 @@ import pytest
 from dumper.app import App
 from dumper.backup.dsn import ConnParams, connect
 from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 pytestmark = pytest.mark.integration
 

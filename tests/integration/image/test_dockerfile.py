@@ -20,7 +20,7 @@ from dumper.config import SETTINGS, Config, load_config
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Variables the image sets for Python itself, not for dumper.
 NON_DUMPER_ENV = {"PATH", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PIP_NO_CACHE_DIR"}
 

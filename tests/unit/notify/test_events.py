@@ -18,7 +18,7 @@ from dumper.crypto import PURPOSE_TARGET_PASSWORD, Cipher
 from dumper.engine import Engine
 from dumper.errors import ConnectionFailed
 from tests.receivers import HttpReceiver, start_http_receiver
-from tests.unit.test_http_handlers import make_config, target_body
+from tests.unit.http.test_handlers import make_config, target_body
 
 NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
 

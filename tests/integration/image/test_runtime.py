@@ -24,7 +24,7 @@ from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DUMPER = ROOT / ".venv" / "bin" / "dumper"
 NOBODY = 65534
 INDEX_HTML = "<!doctype html><title>dumper test ui</title><div id=app></div>"

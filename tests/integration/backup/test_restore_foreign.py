@@ -18,11 +18,11 @@ from dumper.backup.dsn import ConnParams
 from dumper.backup.restore import RestoreOptions, restore_file
 from dumper.backup.verify import verify_file
 from dumper.errors import BackupCorrupt, InvalidInput
-from tests.integration.test_restore import checksums, execute, query, tables_of
+from tests.integration.backup.test_restore import checksums, execute, query, tables_of
 
 pytestmark = pytest.mark.integration
 
-FOREIGN = Path(__file__).parent.parent / "fixtures" / "foreign"
+FOREIGN = Path(__file__).parent.parent.parent / "fixtures" / "foreign"
 
 
 def client_load(params: ConnParams, sql: bytes) -> None:

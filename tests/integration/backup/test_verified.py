@@ -148,7 +148,7 @@ def test_cli_verify_restore_into_reports_pass_and_failure(
 ) -> None:
     import gzip
 
-    from tests.integration.test_cli import dumper, url
+    from tests.integration.test_cli_process import dumper, url
 
     execute(
         scratch_db,

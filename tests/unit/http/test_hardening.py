@@ -22,7 +22,7 @@ from dumper.http.auth import BasicAuth
 from dumper.http.dispatch import Dispatcher, client_address
 from dumper.http.router import Request, Response
 from dumper.http.server import build_dispatcher
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 RIGHT = "Basic " + base64.b64encode(b"admin:right").decode()
 

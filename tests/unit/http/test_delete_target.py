@@ -12,7 +12,7 @@ import pytest
 
 from dumper.app import App
 from dumper.http.server import build_dispatcher
-from tests.unit.test_http_handlers import Api, make_config, target_body
+from tests.unit.http.test_handlers import Api, make_config, target_body
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 

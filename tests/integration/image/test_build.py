@@ -22,7 +22,7 @@ from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def python_stage_sources() -> list[str]:
@@ -100,7 +100,7 @@ def test_package_installed_like_the_image_serves_the_api_and_ui(tmp_path: Path) 
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             try:
                 with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
-                    assert json.loads(resp.read()) == {"status": "ready"}
+                    assert json.loads(resp.read()) == {"status": "ready", "reasons": []}
                     break
             except OSError:
                 assert time.monotonic() < deadline, "installed dumper did not become ready"

@@ -289,7 +289,7 @@ def test_cancel_stops_the_restore_between_statements(scratch_db, tmp_path):
 
 
 def test_cancel_while_the_file_is_checked_runs_nothing(scratch_db, tmp_path):
-    from tests.unit.test_verify import CancelAfter
+    from tests.unit.backup.test_verify import CancelAfter
 
     body = b"CREATE TABLE `t` (id int, s text);\n" + b"".join(
         b"INSERT INTO `t` VALUES (%d, '%s');\n" % (i, os.urandom(20000).hex().encode())

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from dumper.app import App
 from dumper.http.server import DumperHTTPServer, build_dispatcher, make_server, serve_until
-from tests.unit.test_http_handlers import make_config
+from tests.unit.http.test_handlers import make_config
 
 AUTH = "Basic " + base64.b64encode(b"admin:right").decode()
 

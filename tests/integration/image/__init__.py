@@ -1,0 +1,1 @@
+"""The Docker image: Dockerfile, build, runtime, workflow (skip without Docker)."""
