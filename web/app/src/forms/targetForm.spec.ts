@@ -78,6 +78,9 @@ describe('form <-> API body', () => {
       retention_days: 0,
       auto_compress: true,
       ...opsInput(emptyOps()), // the operations fields: targetOps.ts
+      tls: 'preferred',
+      tls_ca: '',
+      tls_cert: '',
     })
   })
 
@@ -182,5 +185,22 @@ describe('target form: schedules in local time', () => {
     form.schedule_time = '03:00'
     form.ops.weekdays = []
     expect(validateTarget(form).schedule_weekdays?.key).toBe('validation.weekdays')
+  })
+})
+
+describe('TLS settings in the form', () => {
+  it('an edit sends the stored TLS settings back, so saving never resets them', () => {
+    const t = makeTarget({ tls: 'verify-ca', tls_ca: '-----BEGIN CERTIFICATE-----\nx\n', tls_cert: '', has_tls_key: true })
+    const input = toTargetInput(formFromTarget(t), 'edit')
+    expect(input.tls).toBe('verify-ca')
+    expect(input.tls_ca).toContain('BEGIN CERTIFICATE')
+    expect('tls_key' in input).toBe(false) // empty: the server keeps the stored key
+  })
+
+  it('a typed client key is sent, and a new target starts with TLS when offered', () => {
+    const s = emptyForm()
+    expect(s.tls).toBe('preferred')
+    s.tls_key = '-----BEGIN PRIVATE KEY-----'
+    expect(toTargetInput(s, 'create').tls_key).toBe('-----BEGIN PRIVATE KEY-----')
   })
 })

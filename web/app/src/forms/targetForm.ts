@@ -21,7 +21,15 @@ export interface TargetFormState {
   auto_compress: boolean
   /** notifications, dead-man's switch, retention rules (targetOps.ts) */
   ops: TargetOps
+  /** TLS to the database server; tls_key empty on edit keeps the stored key */
+  tls: TlsMode
+  tls_ca: string
+  tls_cert: string
+  tls_key: string
 }
+
+export type TlsMode = NonNullable<TargetInput['tls']>
+export const TLS_MODES: readonly TlsMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
 
 export type FieldName = keyof TargetInput
 export interface Issue {
@@ -54,6 +62,10 @@ export function emptyForm(): TargetFormState {
     retention_days: '14',
     auto_compress: true,
     ops: emptyOps(),
+    tls: 'preferred',
+    tls_ca: '',
+    tls_cert: '',
+    tls_key: '',
   }
 }
 
@@ -75,6 +87,10 @@ export function formFromTarget(t: Target): TargetFormState {
     retention_days: String(t.retention_days),
     auto_compress: t.auto_compress,
     ops,
+    tls: t.tls,
+    tls_ca: t.tls_ca,
+    tls_cert: t.tls_cert,
+    tls_key: '',
   }
 }
 
@@ -148,7 +164,12 @@ export function toTargetInput(s: TargetFormState, mode: 'create' | 'edit'): Targ
     auto_compress: s.auto_compress,
     ...opsInput(s.ops),
     ...scheduleInput(s),
+    // always sent: a field left out of a PUT takes its default, which would drop TLS settings
+    tls: s.tls,
+    tls_ca: s.tls_ca,
+    tls_cert: s.tls_cert,
   }
   if (mode === 'create' || s.password !== '') input.password = s.password
+  if (s.tls_key !== '') input.tls_key = s.tls_key
   return input
 }

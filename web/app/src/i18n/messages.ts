@@ -1,6 +1,7 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
 import { opsDe, opsEn } from './messagesOps'
 import { restoreDe, restoreEn } from './messagesRestore'
+import { tlsDe, tlsEn } from './messagesTls'
 
 export const en = {
   'app.name': 'dumper',
@@ -304,6 +305,7 @@ export const en = {
     'Stays logged in after the browser closes, for anyone using this browser. Leave it off on a shared computer.',
   ...opsEn,
   ...restoreEn,
+  ...tlsEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -617,4 +619,5 @@ export const de: Messages = {
     'Bleibt nach dem Schließen des Browsers angemeldet, für jeden, der diesen Browser benutzt. Auf einem geteilten Computer aus lassen.',
   ...opsDe,
   ...restoreDe,
+  ...tlsDe,
 }
