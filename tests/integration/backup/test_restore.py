@@ -9,13 +9,13 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.dsn import ConnParams
 from dumper.backup.restore import RestoreProgress, restore_file
 from dumper.errors import BackupCorrupt, Cancelled, ConnectionFailed, RestoreFailed
+from tests.fixtures.dbcompare import execute, query
 
 pytestmark = pytest.mark.integration
 
@@ -57,26 +57,6 @@ def dumper_file(
     path = tmp_path / name
     path.write_bytes(gzip.compress(sql) if name.endswith(".gz") else sql)
     return path
-
-
-def query(params: ConnParams, sql: str) -> list[tuple[Any, ...]]:
-    conn = connect(params, autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
-def execute(params: ConnParams, *statements: str) -> None:
-    conn = connect(params, autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            for sql in statements:
-                cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def tables_of(params: ConnParams) -> list[str]:
