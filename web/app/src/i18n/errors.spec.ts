@@ -111,8 +111,10 @@ describe('error texts', () => {
     expect(notesText('something unexpected', de)).toBe('something unexpected')
     const report = { ok: false, server_version: '10.11', database_exists: false, can_read: false, message: "database 'shop' does not exist or the user cannot see it", tls_version: null, tls_cipher: null }
     expect(reportText(report, de)).toBe('Die Datenbank „shop“ existiert nicht oder der Benutzer sieht sie nicht.')
-    expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable' }, de)).toBe('Verbunden: 10.11 (3 Tabellen lesbar)')
-    expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable' }, en_)).toBe('Connected: 10.11 (3 tables readable)')
+    expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable; not encrypted' }, de)).toBe('Verbunden: 10.11 (3 Tabellen lesbar) · nicht verschlüsselt')
+    expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable; not encrypted' }, en_)).toBe('Connected: 10.11 (3 tables readable) · not encrypted')
+    const tls = { ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 1 table(s) readable; TLSv1.3', tls_version: 'TLSv1.3', tls_cipher: 'TLS_AES_256_GCM_SHA384' }
+    expect(reportText(tls, en_)).toBe('Connected: 10.11 (1 table readable) · encrypted (TLSv1.3, TLS_AES_256_GCM_SHA384)')
   })
 
   it('shows an unknown code (a proxy page) as the server sent it', () => {

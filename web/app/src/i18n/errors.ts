@@ -179,7 +179,10 @@ export function reportText(report: ConnectionReport, t: Translate): string {
     const count = /(\d+) table\(s\) readable/.exec(message)?.[1]
     if (count === undefined) return t('edit.testOk', { version })
     const tables = count === '1' ? t('report.tableOne') : t('report.tableMany', { count })
-    return t('report.connected', { version, tables })
+    const transport = report.tls_version
+      ? t('report.tls', { version: report.tls_version, cipher: report.tls_cipher ?? '' })
+      : t('report.plain')
+    return `${t('report.connected', { version, tables })} · ${transport}`
   }
   if (report.database_exists === false) {
     const db = /^database '(?<db>[^']*)'/.exec(message)?.groups?.db ?? ''

@@ -13,6 +13,8 @@ export const tlsEn = {
   'tls.key': 'Client key (PEM, optional)',
   'tls.pemHelp': 'Paste the -----BEGIN CERTIFICATE----- block.',
   'tls.keyHelp': 'Stored encrypted and never shown again; leave empty to keep a stored key.',
+  'report.tls': 'encrypted ({version}, {cipher})',
+  'report.plain': 'not encrypted',
 } as const
 
 export const tlsDe: Record<keyof typeof tlsEn, string> = {
@@ -28,4 +30,6 @@ export const tlsDe: Record<keyof typeof tlsEn, string> = {
   'tls.key': 'Client-Schlüssel (PEM, optional)',
   'tls.pemHelp': 'Den Block -----BEGIN CERTIFICATE----- einfügen.',
   'tls.keyHelp': 'Wird verschlüsselt gespeichert und nie wieder angezeigt; leer lassen, um einen gespeicherten Schlüssel zu behalten.',
+  'report.tls': 'verschlüsselt ({version}, {cipher})',
+  'report.plain': 'nicht verschlüsselt',
 }
