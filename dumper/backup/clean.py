@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dumper.backup.values import quote_ident
+
 _LISTS = (
     ("event", "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()"),
     (
@@ -26,10 +28,6 @@ _LISTS = (
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value)
-
-
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def may_set_definer(conn: Any) -> bool:
@@ -56,7 +54,7 @@ def drop_others(conn: Any, created: set[tuple[str, str]]) -> list[str]:
                 kind, name = (what, _text(row[0])) if len(row) == 1 else map(_text, row)
                 if (kind, name) in created:
                     continue
-                cur.execute(f"DROP {kind.upper()} IF EXISTS {_quote(name)}")
+                cur.execute(f"DROP {kind.upper()} IF EXISTS {quote_ident(name)}")
                 dropped.append(f"{kind} {name}")
         cur.execute("SET FOREIGN_KEY_CHECKS = 1")
     return dropped
