@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 from dumper.backup.catalog import NO_DATA_ENGINES, Table
 from dumper.backup.fileformat import comment, section
 from dumper.backup.keyset import keyset_condition
 from dumper.backup.session import Session, text
+from dumper.backup.splitrow import dump_split_row
 from dumper.backup.values import (
     INTEGER_TYPES,
     Column,
-    chunk_literal_expr,
-    empty_literal,
     escape_cr,
     key_literal_expr,
-    literal_expr,
-    quote_ident,
-    quote_string,
     row_expr,
 )
 from dumper.errors import DumpFailed
@@ -47,6 +44,24 @@ def _marked(row: str) -> str:
     return f"IFNULL({row},'\\0')"
 
 
+def int_key(table: Table) -> Column | None:
+    """The single integer key a table is paged by in ranges of values, if it has one."""
+    key = table.key
+    if key is not None and len(key) == 1 and key[0].data_type in INTEGER_TYPES - {"year"}:
+        return key[0]
+    return None
+
+
+def key_bounds(
+    one: Callable[[str], tuple[Any, ...] | None], table: Table, key: Column
+) -> tuple[int, int] | None:
+    """The smallest and largest key value; None for an empty table."""
+    row = one(f"SELECT MIN({key.ident}), MAX({key.ident}) FROM {table.source}")
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), int(row[1])
+
+
 class TableData:
     """Writes the rows of each table and counts them (per table: the manifest)."""
 
@@ -56,12 +71,13 @@ class TableData:
         batch_bytes: int,
         split_row_bytes: int,
         report: Callable[[], None],
+        digest_to: Callable[[bytes], None] | None = None,
     ) -> None:
         self.sink = session.sink
         # bound once: the batch loops call them without another attribute lookup
-        self._one = session.one
-        self._write = session.write
-        self._check_cancel = session.check_cancel
+        self.one = session.one
+        self.write = session.write
+        self.check_cancel = session.check_cancel
         self._unbuffered = session.unbuffered
         self._unbuffered_cursor = session.unbuffered_cursor
         self.report = report
@@ -71,6 +87,8 @@ class TableData:
         # so it does not depend on how rows were grouped into statements (the manifest)
         self.table_digests: dict[str, str] = {}
         self._digest = hashlib.sha256()
+        # where the digested bytes go: this table's digest, or (parallel.py) the writer's queue
+        self.digest: Callable[[bytes], None] = digest_to or self._update_digest
         self.warnings: list[str] = []  # what the file does not hold that the database does
         self._wanted = (batch_bytes, split_row_bytes)
         self.batch_bytes = batch_bytes
@@ -89,25 +107,40 @@ class TableData:
 
     def dump(self, table: Table) -> None:
         """The rows of `table` (after its CREATE TABLE), counted and digested."""
+        self.begin(table)
+        if self.preamble(table):
+            self.body(table)
+        self.end(table)
+
+    def begin(self, table: Table) -> None:
         self.table_rows[table.name] = 0
         self._digest = hashlib.sha256()
-        self._dump(table)
+
+    def end(self, table: Table) -> None:
         self.table_digests[table.name] = self._digest.hexdigest()
 
-    def _dump(self, table: Table) -> None:
+    def _update_digest(self, data: bytes) -> None:
+        self._digest.update(data)
+
+    def preamble(self, table: Table) -> bool:
+        """The head of the table's data section; False when it has no data to dump."""
         if table.engine in NO_DATA_ENGINES or not table.insert_columns:
-            return
-        self._write(section("Data for table", table.name))
+            return False
+        self.write(section("Data for table", table.name))
         if table.history:  # MariaDB 10.11+: the rows keep their ROW START / ROW END values
-            self._write("/*M!101100 SET SESSION system_versioning_insert_history = 1 */;\n")
+            self.write("/*M!101100 SET SESSION system_versioning_insert_history = 1 */;\n")
         elif table.versioned:
             self.warnings.append(note := table.history_lost())
-            self._write(f"-- {comment(note)}\n")
-        if table.key is not None:
-            if len(table.key) == 1 and table.key[0].data_type in INTEGER_TYPES - {"year"}:
-                self._dump_rows_int_ranges(table, table.key[0])
-            else:
-                self._dump_rows_keyset(table, table.key)
+            self.write(f"-- {comment(note)}\n")
+        return True
+
+    def body(self, table: Table, bounds: tuple[int, int] | None = None) -> None:
+        """The INSERTs of `table`; `bounds`: only integer keys in [lo, hi] (parallel.py)."""
+        self.table_rows.setdefault(table.name, 0)
+        if (key := int_key(table)) is not None:
+            self._dump_rows_int_ranges(table, key, bounds)
+        elif table.key is not None:
+            self._dump_rows_keyset(table, table.key)
         else:
             self._dump_rows_streaming(table)
 
@@ -120,14 +153,14 @@ class TableData:
         self.sink.write(prefix)
         self.sink.write(escaped := escape_cr(literals))
         self.sink.write(b";\n")
-        self._digest.update(escaped)
-        self._digest.update(b",")
+        self.digest(escaped)
+        self.digest(b",")
 
     def _write_inserts(self, prefix: bytes, parts: list[bytes]) -> None:
         for literals in parts:
             self._write_insert(prefix, literals)
 
-    def _count(self, table: Table, n: int) -> None:
+    def count(self, table: Table, n: int) -> None:
         self.rows += n
         self.table_rows[table.name] += n
 
@@ -147,7 +180,7 @@ class TableData:
         if table.wide:
             count, parts, size, unfit = self._fetch_rows(table, rexpr, cond, 2 * target)
         else:
-            res = self._one(
+            res = self.one(
                 f"SELECT COUNT(*), GROUP_CONCAT({_marked(rexpr)} SEPARATOR ',')"
                 f" FROM {table.source} WHERE {cond}"
             )
@@ -193,7 +226,9 @@ class TableData:
             parts.append(b",".join(group))
         return count, parts, max(size - 1, 0), unfit
 
-    def _dump_rows_int_ranges(self, table: Table, key: Column) -> None:
+    def _dump_rows_int_ranges(
+        self, table: Table, key: Column, bounds: tuple[int, int] | None
+    ) -> None:
         """Integer key: a batch is a range of key values, sized from the rows per value so far.
 
         Where keys are dense (auto-increment) no query is needed to find where a batch ends.
@@ -203,25 +238,27 @@ class TableData:
         prefix = self._insert_prefix(table)
         rexpr = row_expr(table.insert_columns)
         k = key.ident
-        bounds = self._one(f"SELECT MIN({k}), MAX({k}) FROM {table.source}")
-        if bounds is None or bounds[0] is None:
-            return
-        lo, hi = int(bounds[0]), int(bounds[1])
+        if bounds is None:
+            found_bounds = key_bounds(self.one, table, key)
+            if found_bounds is None:
+                return
+            bounds = found_bounds
+        lo, hi = bounds
         guess = 2 * table.avg_row_length + 32  # hex doubles binary data
         table.wide = guess >= WIDE_ROW_BYTES
         rows = max(1, min(50_000, self._fetch_target(table) // guess))  # rows per batch
         span = rows  # key values per batch; assume dense until seen otherwise
         after = lo - 1
         while after < hi:
-            self._check_cancel()
+            self.check_cancel()
             if span <= 4 * rows:
                 upto = min(after + span, hi)
             else:
-                found = self._one(
+                found = self.one(
                     f"SELECT {k} FROM {table.source} WHERE {k} > {after}"
                     f" ORDER BY {k} LIMIT 1 OFFSET {rows - 1}"
                 )
-                upto = hi if found is None else int(found[0])
+                upto = hi if found is None else min(int(found[0]), hi)
             count, parts, size, retry = self._fetch_range(
                 table, rexpr, f"{k} > {after} AND {k} <= {upto}"
             )
@@ -232,20 +269,20 @@ class TableData:
                 span = max(1, min(span // 2, (upto - after) * rows // count))
                 continue
             if retry:  # one row too large for a statement
-                row = self._one(
+                row = self.one(
                     f"SELECT {k} FROM {table.source} WHERE {k} > {after} AND {k} <= {upto}"
                 )
                 assert row is not None
-                self._dump_split_row(table, [key], [text(row[0])], prefix)
-                self._count(table, 1)
+                dump_split_row(self, table, [key], [text(row[0])], prefix)
+                self.count(table, 1)
             elif count:
                 self._write_inserts(prefix, parts)
-                self._count(table, count)
+                self.count(table, count)
                 rows = max(1, min(rows * 2, 1_000_000, target * count // max(size, 1)))
                 span = max(1, min(span * 2, (upto - after) * rows // count))
             else:
                 # a gap: continue right before the next key instead of widening blindly
-                nxt = self._one(f"SELECT MIN({k}) FROM {table.source} WHERE {k} > {upto}")
+                nxt = self.one(f"SELECT MIN({k}) FROM {table.source} WHERE {k} > {upto}")
                 upto = hi if nxt is None or nxt[0] is None else int(nxt[0]) - 1
             after = upto
             self.report()
@@ -261,9 +298,9 @@ class TableData:
         n = max(1, min(50_000, self._fetch_target(table) // guess))
         after: list[str] | None = None
         while True:
-            self._check_cancel()
+            self.check_cancel()
             where = "" if after is None else f" WHERE {keyset_condition(key_idents, after, None)}"
-            bound_row = self._one(
+            bound_row = self.one(
                 f"SELECT {key_exprs} FROM {table.source}{where}"
                 f" ORDER BY {order} LIMIT 1 OFFSET {n - 1}"
             )
@@ -277,11 +314,11 @@ class TableData:
                     n = max(1, min(n // 2, n * target // max(size, 1)))
                     continue
                 assert upto is not None  # one row that exists: the bound query found it
-                self._dump_split_row(table, key, upto, prefix)
-                self._count(table, 1)
+                dump_split_row(self, table, key, upto, prefix)
+                self.count(table, 1)
             elif count:
                 self._write_inserts(prefix, parts)
-                self._count(table, count)
+                self.count(table, count)
                 n = max(1, min(n * 4, 1_000_000, target * count // max(size, 1)))
             self.report()
             if upto is None:
@@ -298,7 +335,7 @@ class TableData:
         with self._unbuffered(cur):
             cur.execute(sql)
             while True:
-                self._check_cancel()
+                self.check_cancel()
                 rows = cur.fetchmany(1000)
                 for (value,) in rows:
                     if value == _TOO_BIG:
@@ -310,7 +347,7 @@ class TableData:
                     if size and size + len(value) > self.batch_bytes:
                         self._flush_batch(table, prefix, batch)
                         batch, size = [], 0
-                        self._check_cancel()
+                        self.check_cancel()
                     batch.append(value)
                     size += len(value) + 1
                 if not rows:
@@ -320,69 +357,5 @@ class TableData:
 
     def _flush_batch(self, table: Table, prefix: bytes, batch: list[bytes]) -> None:
         self._write_insert(prefix, b",".join(batch))
-        self._count(table, len(batch))
+        self.count(table, len(batch))
         self.report()
-
-    def _dump_split_row(
-        self, table: Table, key: list[Column], keyvals: list[str], prefix: bytes
-    ) -> None:
-        """One row too large for a statement: INSERT it without its big values, then append them."""
-        if table.history:  # an UPDATE would turn the restored row into history of its own
-            raise DumpFailed(
-                f"system-versioned table {table.name} has a row too large for one statement "
-                "(larger than max_allowed_packet allows); it cannot be split"
-            )
-        cols = table.insert_columns
-        where = " AND ".join(f"{c.ident} = {v}" for c, v in zip(key, keyvals, strict=True))
-        lengths = self._one(
-            f"SELECT {','.join(f'LENGTH({literal_expr(c)})' for c in cols)}"
-            f" FROM {table.source} WHERE {where}"
-        )
-        assert lengths is not None
-        big: list[Column] = []
-        exprs: list[str] = []
-        insert_size = len(prefix) + 16
-        for col, length in zip(cols, lengths, strict=True):
-            # NULL: the literal itself exceeded max_allowed_packet
-            if col.splittable and (length is None or int(length) > self.batch_bytes):
-                big.append(col)
-                exprs.append(quote_string(empty_literal(col)))
-                continue
-            if length is None:
-                raise DumpFailed(
-                    f"table {table.name}: column {col.name} ({col.data_type}) holds a value "
-                    "whose literal exceeds max_allowed_packet, and it cannot be split"
-                )
-            insert_size += int(length) + 1
-            exprs.append(literal_expr(col))
-        if insert_size > self.max_packet - 1024:
-            raise DumpFailed(
-                f"table {table.name}: a row is too large to dump: its values that cannot be "
-                f"split need {insert_size} bytes, more than max_allowed_packet"
-            )
-        joined = ",',',".join(exprs)
-        row = self._one(f"SELECT CONCAT('(',{joined},')') FROM {table.source} WHERE {where}")
-        assert row is not None and row[0] is not None
-        self.sink.write(prefix + escape_cr(row[0]) + b";\n")
-        self._digest.update(escape_cr(row[0]) + b",")
-        keep = "".join(
-            f", {quote_ident(name)} = {quote_ident(name)}" for name in sorted(table.on_update)
-        )
-        for col in big:
-            size_fn = "CHAR_LENGTH" if col.is_text else "LENGTH"
-            total_row = self._one(
-                f"SELECT {size_fn}({col.ident}) FROM {table.source} WHERE {where}"
-            )
-            assert total_row is not None
-            total = int(total_row[0])
-            # characters per chunk such that the literal stays within one batch
-            step = max(1, self.batch_bytes // (8 if col.is_text else 2))
-            for start in range(1, total + 1, step):
-                self._check_cancel()
-                expr = chunk_literal_expr(col, start, step)
-                chunk = self._one(f"SELECT {expr} FROM {table.source} WHERE {where}")
-                assert chunk is not None
-                self._write(f"UPDATE {table.ident} SET {col.ident} = CONCAT({col.ident}, ")
-                self.sink.write(escape_cr(chunk[0]))
-                self._digest.update(escape_cr(chunk[0]))
-                self._write(f"){keep} WHERE {where};\n")
