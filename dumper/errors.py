@@ -71,6 +71,16 @@ class RestoreFailed(DumperError):
 
 
 class BackupCorrupt(DumperError):
+class PrivilegeMissing(DumpFailed):
+    """An object cannot be dumped whole, or (strict mode) may be invisible to the backup user,
+    for lack of a privilege: `obj` names the object (or the kind), `privilege` the grant."""
+
+    def __init__(self, message: str, *, obj: str, privilege: str) -> None:
+        super().__init__(message)
+        self.obj = obj
+        self.privilege = privilege
+
+
     """A backup file failed its integrity check (gzip CRC, truncation, no completion marker)."""
 
     code = "backup_corrupt"

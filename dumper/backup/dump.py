@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from dumper.backup import fileformat
+from dumper.backup.agefile import Recipient
+from dumper.backup.agestream import AgeWriter
 from dumper.backup.catalog import Table, count_objects, list_objects, outside_snapshot
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.fileformat import section
@@ -26,7 +28,8 @@ from dumper.backup.objects import SchemaObjects, unqualify_sequences
 from dumper.backup.rows import TableData
 from dumper.backup.session import Session, close_quietly, open_dump_connection, text
 from dumper.backup.sink import atomic_file
-from dumper.errors import DumpFailed
+from dumper.backup.visibility import missing_grants
+from dumper.errors import DumpFailed, PrivilegeMissing
 from dumper.log import get_logger
 
 log = get_logger("dump")
@@ -53,7 +56,8 @@ class DumpResult:
     table_rows: dict[str, int]  # per table, as written in the manifest
     server_version: str
     consistent_snapshot: bool
-    warnings: tuple[str, ...] = ()  # what the file does not keep (a table's history), plainly
+    # what the file may not keep, plainly: objects the user may not see, a table's history
+    warnings: tuple[str, ...] = ()
     table_digests: dict[str, str] | None = None  # per table, as written in the manifest
     objects: dict[str, int] | None = None  # views, triggers, ... as counted in the manifest
 
@@ -88,20 +92,31 @@ def dump_database(
     cancel: threading.Event | None = None,
     options: DumpOptions | None = None,
     mode: int = 0o600,
+    strict: bool = False,
+    encrypt_to: Sequence[Recipient] = (),
 ) -> DumpResult:
     """Dump `params.database` to `out` (gzip if compress, or by the .gz suffix when None).
 
     Writes OUT.part (with file mode `mode` from its creation on), fsyncs, renames it to OUT;
-    on failure or cancel no file is left behind.
+    on failure or cancel no file is left behind. `strict`: fail (PrivilegeMissing) before
+    writing anything when the user may not see every object, instead of a warning.
+    `encrypt_to`: an age file for these recipients; no plaintext byte reaches the disk.
     """
     out = Path(out)
     if compress is None:
-        compress = out.name.endswith(".gz")
+        compress = out.name.endswith((".gz", ".gz.age"))
     started = time.monotonic()
     try:
         with atomic_file(out, mode) as fh:
             result = dump_to_stream(
-                params, fh, compress=compress, progress=progress, cancel=cancel, options=options
+                params,
+                fh,
+                compress=compress,
+                progress=progress,
+                cancel=cancel,
+                options=options,
+                strict=strict,
+                encrypt_to=encrypt_to,
             )
     except OSError as exc:  # opening, fsync, rename; errors while writing are DumpFailed already
         raise DumpFailed(f"cannot write {out}: {exc.strerror or exc}") from exc
@@ -125,22 +140,28 @@ def dump_to_stream(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     options: DumpOptions | None = None,
+    strict: bool = False,
+    encrypt_to: Sequence[Recipient] = (),
 ) -> DumpResult:
     """Dump `params.database` into an open binary stream (which stays open)."""
     opts = options or DumpOptions()
+    # gzip members -> age chunks -> stream: the sha256 and size are of the bytes as stored
+    age = AgeWriter(stream, encrypt_to) if encrypt_to else None
     conn = open_dump_connection(params, connect)
     sink = Sink(
-        stream,
+        age or stream,  # type: ignore[arg-type]
         compress=compress,
         level=opts.gzip_level,
         hex_level=opts.gzip_hex_level,
         workers=opts.gzip_workers,
     )
     try:
-        dumper = _Dumper(Session(conn, sink, cancel), params.database, opts, progress)
+        dumper = _Dumper(Session(conn, sink, cancel), params.database, opts, progress, strict)
         with interrupt_on_cancel(params, conn, cancel):
             result = dumper.run()
         sink.close()
+        if age is not None:
+            age.close()
         dumper.report()  # the final call: every byte is written now
     except OSError as exc:  # the output, e.g. a full disk; connection errors are mapped inside
         sink.abort()
@@ -150,7 +171,8 @@ def dump_to_stream(
         raise
     finally:
         close_quietly(conn)
-    return replace(result, size_bytes=sink.bytes_written, sha256=sink.sha256)
+    stored = age or sink
+    return replace(result, size_bytes=stored.bytes_written, sha256=stored.sha256)
 
 
 class _Dumper:
@@ -160,8 +182,10 @@ class _Dumper:
         database: str,
         opts: DumpOptions,
         progress: ProgressFn | None,
+        strict: bool = False,
     ) -> None:
         self.session = session
+        self.strict = strict
         self.database = database
         self.opts = opts
         self.progress_fn = progress
@@ -193,6 +217,14 @@ class _Dumper:
             mariadb = "mariadb" in version.lower()
             data.fit_packet(int(row[1]))
             snapshot_note = session.start_snapshot(data.concat_max)
+        with guard("checking what the backup user may see"):
+            missing = missing_grants(session.query, version, self.database)
+        if missing and self.strict:
+            raise PrivilegeMissing(
+                "strict mode: " + "; ".join(m.message for m in missing),
+                obj=", ".join(m.kind for m in missing),
+                privilege=", ".join(m.grant for m in missing),
+            )
         with guard("reading the list of objects"):
             tables, views, sequences = list_objects(session, mariadb)
             counts = count_objects(session)
@@ -203,7 +235,7 @@ class _Dumper:
             )
         )
         self.report()
-        objects = SchemaObjects(session, self.database, mariadb)
+        objects = SchemaObjects(session, self.database, mariadb, version)
         for seq in sequences:
             session.check_cancel()
             with guard(f"dumping sequence {seq}"):
@@ -243,7 +275,7 @@ class _Dumper:
             table_rows=dict(data.table_rows),
             server_version=version,
             consistent_snapshot=snapshot_note == "yes",
-            warnings=tuple(data.warnings),
+            warnings=tuple(m.message for m in missing) + tuple(data.warnings),
             table_digests=dict(data.table_digests),
             objects=counts,
         )

@@ -11,6 +11,7 @@ from typing import Any
 from dumper.backup.fileformat import FILE_SQL_MODE, section
 from dumper.backup.session import Session, text
 from dumper.backup.values import quote_ident, quote_string
+from dumper.backup.visibility import cannot_read
 from dumper.errors import DumpFailed
 
 _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
@@ -19,7 +20,7 @@ _UTF8_CHARSETS = frozenset({"utf8mb4", "utf8mb3", "utf8"})
 class SchemaObjects:
     """Writes the objects of one database; keeps what a restore has set so far (collation)."""
 
-    def __init__(self, session: Session, database: str, mariadb: bool) -> None:
+    def __init__(self, session: Session, database: str, mariadb: bool, version: str = "") -> None:
         self.session = session
         self._query = session.query
         self._one = session.one
@@ -27,6 +28,7 @@ class SchemaObjects:
         self._check_cancel = session.check_cancel
         self.database = database
         self.mariadb = mariadb
+        self.version = version  # names the grant a missing definition needs
         self.db_collation: str | None = None  # the one a restore has set so far (see below)
         self.source_collation = ""
         self.single_byte_charsets: set[str] | None = None
@@ -181,12 +183,26 @@ class SchemaObjects:
         else:  # MySQL cannot prepare ALTER DATABASE: the source's default, as mysqldump does
             self._write(f"ALTER DATABASE COLLATE {self.source_collation};\n")
 
+    def _show_create(self, kind: str, name: str, sql: str, body: int) -> tuple[Any, ...]:
+        """SHOW CREATE's row; an object listed but shown without its body (or refused with
+        1142, "command denied") fails the dump naming the object and the grant it needs."""
+        import pymysql
+
+        try:
+            row = self._one(sql)
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] == 1142:
+                raise cannot_read(kind, name, self.version, self.database) from exc
+            raise
+        if row is None or row[body] is None:
+            raise cannot_read(kind, name, self.version, self.database)
+        return row
+
     def dump_views(self, views: list[str]) -> None:
         defs: dict[str, tuple[str, str, str]] = {}
         for name in views:
             self._check_cancel()
-            row = self._one(f"SHOW CREATE VIEW {quote_ident(name)}")
-            assert row is not None
+            row = self._show_create("views", name, f"SHOW CREATE VIEW {quote_ident(name)}", 1)
             self._check_view(name)
             defs[name] = (text(row[1]), text(row[2]), text(row[3]))
         for name in view_order({n: d[0] for n, d in defs.items()}):
@@ -248,12 +264,7 @@ class SchemaObjects:
         for name, kind in routines:
             self._check_cancel()
             ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE {kind} {ident}")
-            if row is None or row[2] is None:
-                raise DumpFailed(
-                    f"cannot read the definition of {kind.lower()} {name}: the dump user lacks "
-                    "the privilege to see it"
-                )
+            row = self._show_create("routines", name, f"SHOW CREATE {kind} {ident}", 2)
             self._write_compound(kind, name, text(row[2]), (row[1], row[3], row[4], row[5]))
 
     def dump_triggers(self) -> None:
@@ -267,8 +278,7 @@ class SchemaObjects:
             self._check_cancel()
             name = text(trow[0])
             ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE TRIGGER {ident}")
-            assert row is not None
+            row = self._show_create("triggers", name, f"SHOW CREATE TRIGGER {ident}", 2)
             create = unqualify_trigger(text(row[2]), self.database)
             self._write_compound("TRIGGER", name, create, (row[1], row[3], row[4], row[5]))
 
@@ -286,8 +296,7 @@ class SchemaObjects:
         for name in names:
             self._check_cancel()
             ident = quote_ident(name)
-            row = self._one(f"SHOW CREATE EVENT {ident}")
-            assert row is not None
+            row = self._show_create("events", name, f"SHOW CREATE EVENT {ident}", 3)
             self._write_compound(
                 "EVENT",
                 name,
