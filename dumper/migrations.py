@@ -170,4 +170,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN tls_key_enc BLOB;
         """,
     ),
+    (
+        13,
+        """
+        CREATE TABLE backup_files (
+            backup_id INTEGER PRIMARY KEY REFERENCES backups(id) ON DELETE CASCADE,
+            state TEXT NOT NULL,
+            checked_at TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE file_check (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            first_seen_at TEXT NOT NULL,
+            last_started_at TEXT,
+            last_finished_at TEXT,
+            checked INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    ),
 )
