@@ -249,18 +249,18 @@ SETTINGS: tuple[Setting, ...] = (
         "(0: never)",
     ),
     Setting(
-        "BACKUP_GROUP_READ",
-        "false",
-        _bool,
-        "true: new backup files are 0640 and BACKUP_DIR 0750 (e.g. for a sync tool in the "
-        "same group); false: 0600 and 0700",
-    Setting(
         "FILE_CHECK_INTERVAL_HOURS",
         "168",
         _int_range(0, 24 * 366),
         "hours between two checks of every backup file against its recorded sha256 "
         "(file_corrupt, file_missing); 0: only when started by hand",
     ),
+    Setting(
+        "BACKUP_GROUP_READ",
+        "false",
+        _bool,
+        "true: new backup files are 0640 and BACKUP_DIR 0750 (e.g. for a sync tool in the "
+        "same group); false: 0600 and 0700",
     ),
 )
 
@@ -295,6 +295,7 @@ class Config:
     notify_backoff_seconds: float = 30.0
     notify_timeout: float = 10.0
     disk_low_mb: int = 1024
+    file_check_interval_hours: int = 168
 
     @property
     def auth_enabled(self) -> bool:
@@ -302,7 +303,6 @@ class Config:
 
     @property
     def file_mode(self) -> int:
-    file_check_interval_hours: int = 168
         """Mode of new backup files."""
         return 0o640 if self.backup_group_read else 0o600
 
@@ -378,6 +378,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         notify_backoff_seconds=float(values["NOTIFY_BACKOFF_SECONDS"]),
         notify_timeout=float(values["NOTIFY_TIMEOUT"]),
         disk_low_mb=values["DISK_LOW_MB"],
+        file_check_interval_hours=values["FILE_CHECK_INTERVAL_HOURS"],
     )
 
 
@@ -386,7 +387,6 @@ def _key_from_file(path: Path) -> bytes:
         try:
             return decode_key(path.read_text(encoding="ascii"))
         except (ValueError, OSError) as exc:
-        file_check_interval_hours=values["FILE_CHECK_INTERVAL_HOURS"],
             raise ConfigError(
                 f"APP_ENC_KEY is unset and the key file {path} is unusable: {exc}",
                 fields={"APP_ENC_KEY": f"key file {path}: {exc}"},
