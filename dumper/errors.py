@@ -38,6 +38,13 @@ class ConfirmationRequired(InvalidInput):
     code = "confirmation_required"
 
 
+class AgeKeyRequired(InvalidInput):
+    """An encrypted backup was to be read without its identity or passphrase, or with one that
+    does not open it; `fields` names `identity`. The message never holds the key."""
+
+    code = "key_required"
+
+
 class NotFound(DumperError):
     code = "not_found"
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from dumper.backup import dsn
+from dumper.backup.agefile import Identity
 from dumper.backup.catalog import count_objects, list_objects
 from dumper.backup.fileformat import Manifest
 from dumper.backup.gzipio import Sink
@@ -154,6 +155,7 @@ def verify_by_restore(
     *,
     cancel: threading.Event | None = None,
     connect: Callable[..., Any] = dsn.connect,
+    identities: Sequence[Identity] | None = None,
 ) -> CompareResult:
     """Restore `path` into `scratch` on the server of `params`, compare, drop `scratch`.
 
@@ -161,7 +163,7 @@ def verify_by_restore(
     a backup that does not restore or read back as its manifest says is a failed result.
     """
     try:
-        manifest = verify_file(path, cancel=cancel).manifest
+        manifest = verify_file(path, cancel=cancel, identities=identities).manifest
     except BackupCorrupt as exc:
         return CompareResult(False, (f"the file is damaged: {exc}",))
     if manifest is None:
@@ -170,7 +172,7 @@ def verify_by_restore(
     target = params.with_database(scratch)
     try:
         try:
-            restore_file(path, target, cancel=cancel, connect=connect)
+            restore_file(path, target, cancel=cancel, connect=connect, identities=identities)
             found = read_back(target, cancel, connect)
         except (RestoreFailed, DumpFailed, BackupCorrupt) as exc:
             return CompareResult(False, (f"the test restore failed: {exc}",))

@@ -52,7 +52,11 @@ def container_of(path: Path) -> str:
             )
         raise BackupCorrupt(f"{path.name} is a directory, not a dump file")
     with path.open("rb") as f:
-        head = f.read(8)
+        return container_of_head(f.read(8))
+
+
+def container_of_head(head: bytes) -> str:
+    """The container that the first 8 bytes of a file (or of its decrypted bytes) show."""
     for magic, message in _UNSUPPORTED:
         if head.startswith(magic):
             raise BackupCorrupt(message)

@@ -4,9 +4,12 @@ triggers, events, and whether it is complete (verify.py's answer)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dumper.backup.agefile import Identity
+from dumper.backup.agestream import open_plain
 from dumper.backup.foreign import open_pieces
 from dumper.backup.scope import classify
 from dumper.backup.sqlsplit import StatementSplitter
@@ -40,11 +43,12 @@ def _rows(sql: bytes) -> int:
     return len(_NEXT_ROW.findall(rest)) + 1
 
 
-def inspect_file(path: Path) -> Inspection:
-    """Read the whole file; a file that fails verification is still listed, marked incomplete."""
+def inspect_file(path: Path, identities: Sequence[Identity] | None = None) -> Inspection:
+    """Read the whole file; a file that fails verification is still listed, marked incomplete.
+    An encrypted file needs `identities` (AgeKeyRequired otherwise)."""
     path = Path(path)
     try:
-        info = verify_file(path)
+        info = verify_file(path, identities=identities)
         result = Inspection(info.producer, info.container, True, info.whole_by, info.databases)
     except BackupCorrupt as exc:
         result = Inspection("unknown", "plain", False, exc.message)
@@ -52,8 +56,8 @@ def inspect_file(path: Path) -> Inspection:
             return result
     splitter = StatementSplitter()
     try:
-        with path.open("rb") as f:
-            for piece in open_pieces(f, result.container, lambda n: None, strip_cr=True):
+        with open_plain(path, identities) as f:
+            for piece in open_pieces(f, result.container, lambda n: None, strip_cr=True):  # type: ignore[arg-type]
                 for stmt in splitter.feed(piece):
                     _add(result, stmt.sql)
             for stmt in splitter.finish():

@@ -10,12 +10,14 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dumper.backup import dsn
+from dumper.backup.agefile import Identity
+from dumper.backup.agestream import open_plain
 from dumper.backup.clean import drop_others, may_set_definer
 from dumper.backup.foreign import open_pieces
 from dumper.backup.interrupt import interrupt_on_cancel
@@ -80,10 +82,13 @@ class _Piece:
 class _Producer(threading.Thread):
     """Reads, decompresses and splits the file, handing lists of statements to a queue."""
 
-    def __init__(self, path: Path, info: VerifyResult) -> None:
+    def __init__(
+        self, path: Path, info: VerifyResult, identities: Sequence[Identity] | None
+    ) -> None:
         super().__init__(name="restore-producer", daemon=True)
         self.path = path
         self.info = info
+        self.identities = identities
         self.queue: queue.Queue[_Piece | BaseException | None] = queue.Queue(QUEUE_ITEMS)
         self.stop = threading.Event()
         self._read = 0
@@ -103,9 +108,10 @@ class _Producer(threading.Thread):
     def run(self) -> None:
         try:
             splitter = StatementSplitter()
-            with self.path.open("rb") as f:
+            with open_plain(self.path, self.identities) as f:
                 strip_cr = self.info.producer != "dumper"  # as the mariadb client does
-                for piece in open_pieces(f, self.info.container, self._count, strip_cr=strip_cr):
+                pieces = open_pieces(f, self.info.container, self._count, strip_cr=strip_cr)  # type: ignore[arg-type]
+                for piece in pieces:
                     statements = splitter.feed(piece)
                     if statements and not self._put(_Piece(statements, self._read)):
                         return
@@ -194,6 +200,7 @@ def restore_file(
     cancel: threading.Event | None = None,
     connect: Callable[..., Any] = dsn.connect,
     options: RestoreOptions | None = None,
+    identities: Sequence[Identity] | None = None,
 ) -> RestoreResult:
     """Verify `path`, then execute it in order in `params.database`.
 
@@ -204,7 +211,7 @@ def restore_file(
     path = Path(path)
     opts = options or RestoreOptions()
     try:
-        info = verify_file(path, cancel=cancel)
+        info = verify_file(path, cancel=cancel, identities=identities)
     except Cancelled as exc:
         raise Cancelled(
             f"restore cancelled after 0 statements, {exc.message}", statements=0
@@ -215,7 +222,7 @@ def restore_file(
     scope = Scope(info.databases, opts.source_database, opts.tables)
     conn = open_restore_connection(params, connect)
     started = time.monotonic()
-    producer = _Producer(path, info)
+    producer = _Producer(path, info, identities)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT @@max_allowed_packet")

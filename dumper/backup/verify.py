@@ -7,14 +7,17 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from dumper.backup import foreign
+from dumper.backup.agefile import Identity
+from dumper.backup.agestream import check_structure, is_age, open_plain
 from dumper.backup.fileformat import MARKER, Manifest, parse_end, producer_of, read_manifest
 from dumper.backup.gzipio import member_start_near
-from dumper.errors import BackupCorrupt, Cancelled
+from dumper.errors import AgeKeyRequired, BackupCorrupt, Cancelled
 
 TAIL_KEEP = 1 << 20  # bytes of the end kept to find the completion marker and manifest...
 TAIL_MAX = 16 << 20  # ...or more while the last lines are longer, up to this
@@ -38,6 +41,7 @@ class VerifyResult:
     whole_by: str = "marker"
     databases: tuple[str, ...] = ()  # named by USE lines (--databases), in file order
     manifest: Manifest | None = None  # ours only: rows, and from version 2 counts and digests
+    encrypted: bool = False  # an age file: `container` is what it encrypts
 
 
 class _Tally:
@@ -96,11 +100,21 @@ class _Range:
 
 
 def _tally(
-    path: Path, container: str, start: int, end: int, cancel: threading.Event | None
+    path: Path,
+    container: str,
+    start: int,
+    end: int,
+    cancel: threading.Event | None,
+    identities: Sequence[Identity] | None = None,
 ) -> _Tally:
     tally = _Tally()
-    with path.open("rb") as f:
-        reader = _Range(f, start, end) if container != "zip" else f
+    opened: contextlib.AbstractContextManager[Any] = path.open("rb")
+    if identities:
+        if container == "zip":
+            raise BackupCorrupt("a zip file inside age encryption is not supported")
+        opened = open_plain(path, identities)
+    with opened as f:
+        reader = _Range(f, start, end) if container != "zip" and not identities else f
         for piece in foreign.open_pieces(reader, container, lambda n: None):  # type: ignore[arg-type]
             if cancel is not None and cancel.is_set():
                 raise Cancelled(_VERIFY_CANCELLED)
@@ -140,24 +154,43 @@ def _tally_in_halves(path: Path, size: int, cancel: threading.Event | None = Non
     return first
 
 
-def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyResult:
+def verify_file(
+    path: Path,
+    *,
+    cancel: threading.Event | None = None,
+    identities: Sequence[Identity] | None = None,
+) -> VerifyResult:
     """Read the whole file once: container checksums to the end, then what proves it complete.
 
     Raises BackupCorrupt saying why when the file is truncated, corrupted, incomplete or of a
-    format not supported, and Cancelled when `cancel` is set meanwhile.
+    format not supported, and Cancelled when `cancel` is set meanwhile. An age file needs
+    `identities`: without them its structure is checked, then AgeKeyRequired says the rest
+    needs the key.
     """
     path = Path(path)
     try:
-        container = foreign.container_of(path)
+        encrypted = not path.is_dir() and is_age(path)
+        if encrypted:
+            check_structure(path)
+            if not identities:
+                raise AgeKeyRequired(
+                    "the encrypted file's structure is whole; checking its contents needs "
+                    "its identity or passphrase",
+                    fields={"identity": "required"},
+                )
+            with open_plain(path, identities) as plain:
+                container = foreign.container_of_head(plain.read(8))
+        else:
+            container = foreign.container_of(path)
         size = path.stat().st_size
         tally = None
-        if container == "gzip" and size >= PARALLEL_VERIFY_MIN:
+        if container == "gzip" and size >= PARALLEL_VERIFY_MIN and not encrypted:
             tally = _tally_in_halves(path, size, cancel)
         if tally is None:
-            tally = _tally(path, container, 0, size, cancel)
+            tally = _tally(path, container, 0, size, cancel, identities if encrypted else None)
     except OSError as exc:
         raise BackupCorrupt(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if path.name.endswith(".gz") and container != "gzip":
+    if path.name.endswith((".gz", ".gz.age")) and container != "gzip":
         raise BackupCorrupt(f"{path.name} is not gzip data")
     if tally.sql_bytes == 0:
         raise BackupCorrupt("the file is empty: no SQL at all")
@@ -193,4 +226,5 @@ def verify_file(path: Path, *, cancel: threading.Event | None = None) -> VerifyR
         whole_by=whole_by,
         databases=tuple(tally.databases),
         manifest=manifest,
+        encrypted=encrypted,
     )
