@@ -71,13 +71,6 @@ class DumpFailed(DumperError):
     code = "dump_failed"
 
 
-class RestoreFailed(DumperError):
-    """A statement failed during a restore; the message names it."""
-
-    code = "restore_failed"
-
-
-class BackupCorrupt(DumperError):
 class PrivilegeMissing(DumpFailed):
     """An object cannot be dumped whole, or (strict mode) may be invisible to the backup user,
     for lack of a privilege: `obj` names the object (or the kind), `privilege` the grant."""
@@ -88,6 +81,13 @@ class PrivilegeMissing(DumpFailed):
         self.privilege = privilege
 
 
+class RestoreFailed(DumperError):
+    """A statement failed during a restore; the message names it."""
+
+    code = "restore_failed"
+
+
+class BackupCorrupt(DumperError):
     """A backup file failed its integrity check (gzip CRC, truncation, no completion marker)."""
 
     code = "backup_corrupt"
