@@ -56,6 +56,7 @@ from dumper.views import (
     TargetMetrics,
     TargetView,
     contents_view,
+    last_verification_view,
     progress_view,
     verification_view,
 )
@@ -346,17 +347,15 @@ class App:
         ]
 
     def cancel_backup(self, backup_id: int) -> BackupView:
-        """Ask a running or queued backup to stop; it ends cancelled, with no file.
-
-        NotFound for an unknown id, Conflict when it has already finished.
-        """
+        """Stop a running or queued backup (it ends cancelled, with no file) or its verification
+        (no scratch database stays); NotFound, or Conflict when nothing of it runs."""
+        if self.runner.cancel("verify", backup_id):
+            return self.get_backup(backup_id)
         return self._cancel("backup", backup_id, self.get_backup)
 
     def cancel_restore(self, restore_id: int) -> RestoreView:
-        """Ask a running or queued restore to stop between two statements.
-
-        NotFound for an unknown id, Conflict when it has already finished.
-        """
+        """Ask a running or queued restore to stop between two statements; NotFound, or
+        Conflict when it has already finished."""
         return self._cancel("restore", restore_id, self.get_restore)
 
     def _cancel(self, kind: JobKind, job_id: int, get: Callable[[int], _Run]) -> _Run:
@@ -497,6 +496,7 @@ class App:
             schedule_minute=t.schedule_minute,
             schedule_weekdays=list(t.schedule_weekdays),
             verify_after_backup=t.verify_after_backup,
+            strict=t.strict,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,
@@ -509,10 +509,12 @@ class App:
             last_backup_status=last.status if last else None,
             last_backup_at=(last.finished_at or last.started_at) if last else None,
             last_backup_size_bytes=last.size_bytes if last else None,
+            last_backup_warnings=len(last.warnings) if last else 0,
             last_success_at=(good.finished_at or good.started_at) if good else None,
             last_success_size_bytes=good.size_bytes if good else None,
             stale=overdue is not None,
             running_job=JobRef(job.kind, job.id) if job else None,
+            last_verification=last_verification_view(self.store, t.id),
         )
 
     def _backup_view(self, b: Backup, target: Target | None = None) -> BackupView:
@@ -545,6 +547,7 @@ class App:
             tables=b.tables,
             rows=b.rows,
             notes=b.notes,
+            warnings=list(b.warnings),
             error_code=b.error_code,
             progress=progress,
             verification=verification_view(self.store, b.id),

@@ -28,6 +28,7 @@ class DumpFn(Protocol):
         progress: Callable[[DumpProgress], None] | None = ...,
         cancel: threading.Event | None = ...,
         mode: int = ...,
+        strict: bool = ...,  # fail (PrivilegeMissing) rather than warn on missing grants
     ) -> DumpResult: ...
 
 

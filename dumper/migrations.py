@@ -171,6 +171,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
+        12,
+        """
+        ALTER TABLE targets ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE backups ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
+    (
         13,
         """
         CREATE TABLE backup_files (

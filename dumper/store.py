@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import sqlite3
 import stat
@@ -92,6 +93,8 @@ class TargetFields:
     tls: TlsMode = "preferred"
     tls_ca: str = ""
     tls_cert: str = ""
+    # fail a backup when the user may not see every object, instead of a warning
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class Target:
     tls_ca: str = ""
     tls_cert: str = ""
     tls_key_enc: bytes | None = None
+    strict: bool = False
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
@@ -146,6 +150,7 @@ class Backup:
     trigger: Trigger
     duration_seconds: float | None
     error_code: str | None = None  # a failure's kind (DumperError.code), e.g. connection_failed
+    warnings: tuple[str, ...] = ()  # a success that may lack something (objects not visible)
 
 
 @dataclass(frozen=True)
@@ -419,6 +424,12 @@ class Store(RestoreRows):
             )
             return cur.rowcount == 1
 
+    def set_backup_warnings(self, backup_id: int, warnings: Sequence[str]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE backups SET warnings=? WHERE id=?", (json.dumps(list(warnings)), backup_id)
+            )
+
     def append_backup_notes(self, backup_id: int, text: str) -> None:
         with self._tx() as db:
             db.execute(
@@ -581,4 +592,5 @@ def _backup(r: sqlite3.Row) -> Backup:
         trigger=Trigger(r["triggered_by"]),
         duration_seconds=r["duration_seconds"],
         error_code=r["error_code"],
+        warnings=tuple(json.loads(r["warnings"] or "[]")),
     )

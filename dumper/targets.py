@@ -89,6 +89,13 @@ SCHEDULE_FIELDS: tuple[Field, ...] = (
         description="after each successful backup, test-restore it into a scratch database "
         "<dbname>__verify_<id> and compare it with its manifest",
     ),
+    Field(
+        "strict",
+        "boolean",
+        default=False,
+        description="fail a backup when the user lacks a grant that makes every view, trigger, "
+        "event or routine visible (default: the backup succeeds with a warning naming it)",
+    ),
 )
 TARGET_FIELDS += SCHEDULE_FIELDS
 TLS_FIELDS: tuple[Field, ...] = (
@@ -192,6 +199,7 @@ def validate_target(
             tls_ca=v["tls_ca"],
             tls_cert=v["tls_cert"],
             verify_after_backup=v["verify_after_backup"],
+            strict=v["strict"],
         ),
         password=v["password"],
         tls_key=v["tls_key"],

@@ -66,6 +66,7 @@ class TargetView:
     schedule_minute: int
     schedule_weekdays: list[Weekday]
     verify_after_backup: bool
+    strict: bool  # missing visibility grants fail a backup instead of a warning
     created_at: datetime
     updated_at: datetime
     has_password: bool
@@ -78,10 +79,12 @@ class TargetView:
     last_backup_status: Status | None
     last_backup_at: datetime | None
     last_backup_size_bytes: int | None
+    last_backup_warnings: int  # a success with warnings: how many (0 otherwise)
     last_success_at: datetime | None
     last_success_size_bytes: int | None
     stale: bool  # a scheduled run is overdue (STALE_GRACE_MINUTES) with no success since
     running_job: JobRef | None
+    last_verification: LastVerificationView | None  # the target's last ended verification
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,22 @@ class RestoreProgressView:
     bytes_read: int
     bytes_total: int
     statements: int
+
+
+@dataclass(frozen=True)
+class LastVerificationView:
+    backup_id: int
+    passed: bool
+    finished_at: datetime | None
+
+
+def last_verification_view(store: Store, target_id: int) -> LastVerificationView | None:
+    """The target's last ended verification, for its card."""
+    v = verification.last_of_target(store, target_id)
+    if v is None:
+        return None
+    end = datetime.fromisoformat(v.finished_at) if v.finished_at else None
+    return LastVerificationView(v.backup_id, v.status == verification.PASSED, end)
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,7 @@ class BackupView:
     tables: int | None
     rows: int | None
     notes: str
+    warnings: list[str]  # a success that may lack something names it here (and in notes)
     error_code: str | None  # why it failed: connection_failed, decryption_failed, dump_failed...
     progress: BackupProgressView | None
     verification: VerificationView | None  # the latest test restore of this backup, if any

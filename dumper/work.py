@@ -94,6 +94,7 @@ class Work:
             self.folder.ensure()
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith(".gz")
+            target = self.store.get_target(job.target_id)
             result = self.engine.dump(
                 params,
                 path,
@@ -101,6 +102,7 @@ class Work:
                 progress=job.report,
                 cancel=job.cancel,
                 mode=self.folder.file_mode,
+                strict=bool(target and target.strict),
             )
             self._check_dump(params, path, result, job.cancel)
             if job.cancel.is_set():
@@ -145,7 +147,8 @@ class Work:
             tables=result.tables,
             rows=result.rows,
         )
-        if result.warnings:  # e.g. a table's history the server could not take back
+        if result.warnings:  # objects the user may not see, a table's history not kept
+            self.store.set_backup_warnings(job.id, result.warnings)
             self.store.append_backup_notes(job.id, "; ".join(result.warnings))
         self._emit(job, "backup_succeeded", SUCCESS)
         log.info(

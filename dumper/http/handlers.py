@@ -413,7 +413,8 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "POST",
         "/api/backups/:id/cancel",
         h.cancel_backup,
-        "Cancel a running or queued backup (it ends cancelled, with no file)",
+        "Cancel a running or queued backup (it ends cancelled, with no file), or its running"
+        " verification (the scratch database is dropped)",
         tag="backups",
         responses={202: "Backup", 409: "Error", **_READ_ERRORS},
     )

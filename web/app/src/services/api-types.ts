@@ -17,6 +17,7 @@ export interface Backup {
   tables: number | null
   rows: number | null
   notes: string
+  warnings: string[]
   error_code: string | null
   progress: BackupProgress | null
   verification: Verification | null
@@ -171,6 +172,12 @@ export interface JobsSummary {
   max_parallel: number
 }
 
+export interface LastVerification {
+  backup_id: number
+  passed: boolean
+  finished_at: string | null
+}
+
 export interface Readiness {
   status: 'ready' | 'not ready'
   reasons: string[]
@@ -273,6 +280,7 @@ export interface Target {
   schedule_minute: number
   schedule_weekdays: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   verify_after_backup: boolean
+  strict: boolean
   created_at: string
   updated_at: string
   has_password: boolean
@@ -285,10 +293,12 @@ export interface Target {
   last_backup_status: Status | null
   last_backup_at: string | null
   last_backup_size_bytes: number | null
+  last_backup_warnings: number
   last_success_at: string | null
   last_success_size_bytes: number | null
   stale: boolean
   running_job: JobRef | null
+  last_verification: LastVerification | null
 }
 
 export interface TargetInput {
@@ -314,6 +324,7 @@ export interface TargetInput {
   schedule_minute?: number
   schedule_weekdays?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   verify_after_backup?: boolean
+  strict?: boolean
   tls?: 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
   tls_ca?: string
   tls_cert?: string
