@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from dumper import __version__
 from dumper.cli_common import (
@@ -31,7 +31,9 @@ from dumper.cli_common import (
     Parser,
     ProgressLine,
     UsageError,
+    add_age_key,
     add_dsn,
+    age_identities,
     bar,
     dsn_params,
     human,
@@ -56,14 +58,46 @@ def _add_dump(sub: argparse._SubParsersAction[Parser]) -> None:
         "--output",
         required=True,
         metavar="FILE",
-        help="FILE.sql.gz (gzip), FILE.sql (plain) or - (plain SQL on stdout)",
+        help="FILE.sql.gz (gzip), FILE.sql (plain), FILE.sql.gz.age (gzip, then encrypted "
+        "with age: needs --recipient or --passphrase-file) or - (plain SQL on stdout)",
+    )
+    p.add_argument(
+        "--recipient",
+        action="append",
+        metavar="age1...",
+        help="encrypt to this age public key (repeat for several); only its identity reads "
+        "the file",
+    )
+    p.add_argument(
+        "--passphrase-file",
+        type=Path,
+        metavar="FILE",
+        help="encrypt with the passphrase on the first line of FILE (age scrypt)",
     )
     p.set_defaults(handler=_cmd_dump)
+
+
+def _recipients(args: argparse.Namespace) -> list[Any]:
+    from dumper.backup.agefile import Passphrase, X25519Recipient
+    from dumper.cli_common import read_password
+
+    if args.recipient and args.passphrase_file is not None:
+        raise InvalidInput("give --recipient or --passphrase-file, not both")
+    found: list[Any] = [X25519Recipient.parse(r) for r in args.recipient or ()]
+    if args.passphrase_file is not None:
+        found.append(Passphrase(read_password(args.passphrase_file).encode()))
+    encrypted_name = args.output.endswith(".age")
+    if found and not encrypted_name:
+        raise InvalidInput("an encrypted dump is written to FILE.sql.gz.age: name it so")
+    if encrypted_name and not found:
+        raise InvalidInput(f"{args.output} needs --recipient or --passphrase-file to encrypt it")
+    return found
 
 
 def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.backup.dump import DumpProgress, dump_database, dump_to_stream
 
+    encrypt_to = _recipients(args)
     params = dsn_params(args, ctx)
     line = ProgressLine(ctx)
 
@@ -81,7 +115,9 @@ def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
             )
             ctx.stdout_bytes.flush()
             return EXIT_OK
-        result = dump_database(params, Path(args.output), progress=progress, cancel=ctx.cancel)
+        result = dump_database(
+            params, Path(args.output), progress=progress, cancel=ctx.cancel, encrypt_to=encrypt_to
+        )
     finally:
         line.done()
     ctx.stdout.write(
@@ -118,6 +154,7 @@ def _add_restore(sub: argparse._SubParsersAction[Parser]) -> None:
         help="restore a plain file that nothing proves complete (no end line, no checksums)",
     )
     p.add_argument("--source-database", help="the database to take from a file of several")
+    add_age_key(p)
     p.set_defaults(handler=_cmd_restore)
 
 
@@ -133,6 +170,7 @@ def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
         source_database=args.source_database,
     )
 
+    identities = age_identities(args)
     params = dsn_params(args, ctx)
     line = ProgressLine(ctx)
     line.show(f"checking {args.file.name}", force=True)
@@ -147,7 +185,12 @@ def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
     started = time.monotonic()
     try:
         result = restore_file(
-            args.file, params, progress=progress, cancel=ctx.cancel, options=options
+            args.file,
+            params,
+            progress=progress,
+            cancel=ctx.cancel,
+            options=options,
+            identities=identities,
         )
     finally:
         line.done()
@@ -171,13 +214,14 @@ def _add_inspect(sub: argparse._SubParsersAction[Parser]) -> None:
         description="Producer, tables with rows, views, routines, triggers, events, complete.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_age_key(p)
     p.set_defaults(handler=_cmd_inspect)
 
 
 def _cmd_inspect(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.backup.inspect import inspect_file
 
-    found = inspect_file(args.file)
+    found = inspect_file(args.file, age_identities(args))
     state = "complete" if found.complete else "NOT complete"
     out = [f"{args.file}: {found.producer}, {found.container}, {state} ({found.why})"]
     if found.databases:
@@ -212,24 +256,35 @@ def _add_verify(sub: argparse._SubParsersAction[Parser]) -> None:
         "what comes back with the manifest; the scratch database is dropped afterwards",
     )
     p.add_argument("--password-file", type=Path, metavar="FILE", help="for --restore-into")
+    add_age_key(p)
     p.set_defaults(handler=_cmd_verify)
 
 
 def _cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from dumper.backup.agestream import check_structure, is_age
     from dumper.backup.verify import verify_file
 
-    result = verify_file(args.file)
+    identities = age_identities(args)
+    if identities is None and args.file.is_file() and is_age(args.file):
+        found = check_structure(args.file)  # BackupCorrupt when even that is broken
+        ctx.stdout.write(
+            f"{args.file}: encrypted with age ({', '.join(found.stanza_types)}), its structure "
+            f"is whole ({found.chunks} chunks, {human(found.plain_bytes)} inside)\n"
+        )
+    result = verify_file(args.file, identities=identities)  # AgeKeyRequired for the rest
     if args.dsn:
         from dumper.backup.compare import scratch_name, verify_by_restore
 
         params = dsn_params(args, ctx)
         scratch = scratch_name(params.database, os.getpid())
-        checked = verify_by_restore(args.file, params, scratch, cancel=ctx.cancel)
+        checked = verify_by_restore(
+            args.file, params, scratch, cancel=ctx.cancel, identities=identities
+        )
         if not checked.passed:
             ctx.stderr.write(f"{args.file}: test restore FAILED: {'; '.join(checked.notes)}\n")
             return EXIT_FAILED
         ctx.stdout.write(f"{args.file}: test restore passed: {'; '.join(checked.notes)}\n")
-    kind = "gzip" if result.compressed else "plain"
+    kind = ("age, " if result.encrypted else "") + ("gzip" if result.compressed else "plain")
     when = f", completed {result.completed_at}" if result.completed_at else ""
     tables = ""
     if result.producer == "dumper":

@@ -139,3 +139,42 @@ _DSN_HELP = (
     "mysql://USER[:PASSWORD]@HOST[:PORT]/DB, parts percent-encoded; without a password in "
     "it, --password-file or else MYSQL_PWD is used (a password in the DSN is shown by `ps`)"
 )
+
+
+# -- encrypted backups (age) ------------------------------------------------------------------
+
+
+def add_age_key(p: argparse.ArgumentParser) -> None:
+    """--identity / --passphrase-file: what opens an encrypted (.age) backup."""
+    p.add_argument(
+        "--identity",
+        type=Path,
+        metavar="KEYFILE",
+        help="an age identity file (AGE-SECRET-KEY-1..., as `dumper keygen --age` or "
+        "age-keygen write it) to read an encrypted backup",
+    )
+    p.add_argument(
+        "--passphrase-file",
+        type=Path,
+        metavar="FILE",
+        help="the passphrase of a passphrase-encrypted backup, the first line of FILE",
+    )
+
+
+def age_identities(args: argparse.Namespace) -> list[Any] | None:
+    """The identities --identity / --passphrase-file give, or None; never echoes their text."""
+    from dumper.backup.agefile import Passphrase, parse_identities
+
+    if args.identity is not None and args.passphrase_file is not None:
+        raise InvalidInput("give --identity or --passphrase-file, not both")
+    if args.passphrase_file is not None:
+        return [Passphrase(read_password(args.passphrase_file).encode())]
+    if args.identity is None:
+        return None
+    try:
+        text = args.identity.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise InvalidInput(f"cannot read the identity file {args.identity}: {reason}") from None
+    found: list[Any] = parse_identities(text)
+    return found

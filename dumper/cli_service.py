@@ -21,14 +21,27 @@ from dumper.log import scrub
 def add_keygen(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "keygen",
-        help="print a fresh APP_ENC_KEY",
-        description="Print 32 random bytes, base64, for APP_ENC_KEY.",
+        help="print a fresh APP_ENC_KEY, or with --age a new age identity",
+        description="Print 32 random bytes, base64, for APP_ENC_KEY. With --age: a new age "
+        "identity for encrypted backups, as age-keygen writes it (keep it offline: without "
+        "it the backups cannot be read), and its public key (age1...) on stderr.",
     )
+    p.add_argument("--age", action="store_true", help="a new age identity and its recipient")
     p.set_defaults(handler=_cmd_keygen)
 
 
 def _cmd_keygen(args: argparse.Namespace, ctx: Context) -> int:
     from dumper.config import generate_key
+
+    if args.age:
+        from datetime import datetime
+
+        from dumper.backup.agefile import X25519Identity, keygen_text
+
+        identity = X25519Identity.generate()
+        ctx.stdout.write(keygen_text(identity, datetime.now().astimezone()))
+        ctx.stderr.write(f"Public key: {identity.recipient}\n")
+        return EXIT_OK
 
     ctx.stdout.write(generate_key() + "\n")
     return EXIT_OK
