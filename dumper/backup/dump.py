@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dumper.backup import fileformat
+from dumper.backup import fileformat, parallel
 from dumper.backup.agefile import Recipient
 from dumper.backup.agestream import AgeWriter
 from dumper.backup.catalog import Table, count_objects, list_objects, outside_snapshot
@@ -25,6 +25,7 @@ from dumper.backup.fileformat import section
 from dumper.backup.gzipio import DEFAULT_LEVEL, HEX_LEVEL, Sink
 from dumper.backup.interrupt import interrupt_on_cancel
 from dumper.backup.objects import SchemaObjects, unqualify_sequences
+from dumper.backup.parallel import ParallelData
 from dumper.backup.rows import TableData
 from dumper.backup.session import Session, close_quietly, open_dump_connection, text
 from dumper.backup.sink import atomic_file
@@ -77,6 +78,9 @@ class DumpOptions:
     gzip_level: int = DEFAULT_LEVEL
     gzip_hex_level: int | None = HEX_LEVEL  # for chunks of mostly hex (BLOBs); None: gzip_level
     gzip_workers: int = 2
+    # connections reading table data at once; > 1 needs RELOAD for a brief global read lock
+    # (parallel.py), without it the dump falls back to one and says so
+    parallel_connections: int = 1
     clock: Callable[[], datetime] = _utcnow
 
 
@@ -156,7 +160,7 @@ def dump_to_stream(
         workers=opts.gzip_workers,
     )
     try:
-        dumper = _Dumper(Session(conn, sink, cancel), params.database, opts, progress, strict)
+        dumper = _Dumper(Session(conn, sink, cancel), params, opts, progress, strict)
         with interrupt_on_cancel(params, conn, cancel):
             result = dumper.run()
         sink.close()
@@ -179,14 +183,16 @@ class _Dumper:
     def __init__(
         self,
         session: Session,
-        database: str,
+        params: ConnParams,
         opts: DumpOptions,
         progress: ProgressFn | None,
         strict: bool = False,
     ) -> None:
         self.session = session
         self.strict = strict
-        self.database = database
+        self.params = params
+        self.database = params.database
+        self.parallel: ParallelData | None = None
         self.opts = opts
         self.progress_fn = progress
         self.data = TableData(session, opts.batch_bytes, opts.split_row_bytes, self.report)
@@ -207,6 +213,25 @@ class _Dumper:
             )
 
     def run(self) -> DumpResult:
+        try:
+            return self._run()
+        finally:
+            if self.parallel is not None:
+                self.parallel.close()
+
+    def _start_snapshot(self) -> tuple[str, str | None]:
+        """The snapshot note, and why a parallel dump fell back to one connection."""
+        session, data, workers = self.session, self.data, self.opts.parallel_connections
+        if workers <= 1:
+            return session.start_snapshot(data.concat_max), None
+        conns, note, fallback = parallel.start_snapshot(
+            self.params, session, workers, data.concat_max, connect
+        )
+        if conns:
+            self.parallel = ParallelData(self.params, conns, data, session.cancel, self.report)
+        return note, fallback
+
+    def _run(self) -> DumpResult:
         session, guard, data = self.session, self.session.guard, self.data
         session.check_cancel()
         started = self.opts.clock()
@@ -216,7 +241,7 @@ class _Dumper:
             version = text(row[0])
             mariadb = "mariadb" in version.lower()
             data.fit_packet(int(row[1]))
-            snapshot_note = session.start_snapshot(data.concat_max)
+            snapshot_note, fallback = self._start_snapshot()
         with guard("checking what the backup user may see"):
             missing = missing_grants(session.query, version, self.database)
         if missing and self.strict:
@@ -228,6 +253,9 @@ class _Dumper:
         with guard("reading the list of objects"):
             tables, views, sequences = list_objects(session, mariadb)
             counts = count_objects(session)
+            if self.parallel is not None:
+                self.parallel.plan(session, tables)
+                self.parallel.start()
         self.tables_total = len(tables)
         session.write(
             fileformat.header(
@@ -275,7 +303,9 @@ class _Dumper:
             table_rows=dict(data.table_rows),
             server_version=version,
             consistent_snapshot=snapshot_note == "yes",
-            warnings=tuple(m.message for m in missing) + tuple(data.warnings),
+            warnings=tuple(m.message for m in missing)
+            + tuple(data.warnings)
+            + ((fallback,) if fallback else ()),
             table_digests=dict(data.table_digests),
             objects=counts,
         )
@@ -289,4 +319,7 @@ class _Dumper:
             + f"DROP TABLE IF EXISTS {table.ident};\n"
             + f"{create};\n"
         )
-        self.data.dump(table)
+        if self.parallel is not None:
+            self.parallel.dump(table)
+        else:
+            self.data.dump(table)

@@ -44,6 +44,11 @@ def _marked(row: str) -> str:
     return f"IFNULL({row},'\\0')"
 
 
+def has_data(table: Table) -> bool:
+    """Whether a table's rows are dumped (not a MERGE, FEDERATED... table, not all generated)."""
+    return table.engine not in NO_DATA_ENGINES and bool(table.insert_columns)
+
+
 def int_key(table: Table) -> Column | None:
     """The single integer key a table is paged by in ranges of values, if it has one."""
     key = table.key
@@ -90,7 +95,7 @@ class TableData:
         # where the digested bytes go: this table's digest, or (parallel.py) the writer's queue
         self.digest: Callable[[bytes], None] = digest_to or self._update_digest
         self.warnings: list[str] = []  # what the file does not hold that the database does
-        self._wanted = (batch_bytes, split_row_bytes)
+        self.wanted = (batch_bytes, split_row_bytes)  # before fit_packet
         self.batch_bytes = batch_bytes
         self.split_bytes = split_row_bytes
         self.concat_max = 0
@@ -100,7 +105,7 @@ class TableData:
         """Size statements for a server with this max_allowed_packet (the restore's, likely)."""
         self.max_packet = max_packet
         # a statement we write must fit the packet of a server like this one; leave headroom
-        batch_bytes, split_row_bytes = self._wanted
+        batch_bytes, split_row_bytes = self.wanted
         self.batch_bytes = max(4096, min(batch_bytes, max_packet // 4))
         self.split_bytes = max(self.batch_bytes, min(split_row_bytes, max_packet // 2))
         self.concat_max = max(self.split_bytes, 2 * self.batch_bytes) + 64
@@ -124,7 +129,7 @@ class TableData:
 
     def preamble(self, table: Table) -> bool:
         """The head of the table's data section; False when it has no data to dump."""
-        if table.engine in NO_DATA_ENGINES or not table.insert_columns:
+        if not has_data(table):
             return False
         self.write(section("Data for table", table.name))
         if table.history:  # MariaDB 10.11+: the rows keep their ROW START / ROW END values
