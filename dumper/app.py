@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumper import __version__, restores, verification
+from dumper import __version__, filecheck, restores, verification
 from dumper.backup.dsn import connect
 from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
@@ -23,6 +22,7 @@ from dumper.errors import (
     InvalidInput,
     NotFound,
 )
+from dumper.filecheck import FileCheck
 from dumper.folder import BackupFolder
 from dumper.jobs import JobKind, JobRunner
 from dumper.log import get_logger
@@ -83,12 +83,14 @@ class App:
         channels: ChannelService,
         notifier: Notifier,
         watch: Watch,
+        file_check: FileCheck,
         connect_fn: Callable[..., Any] = connect,
     ) -> None:
         self.config = config
         self.channels = channels  # notification channels and the delivery log
         self.notifier = notifier  # the delivery queue (started by start())
         self.watch = watch  # stale targets, disk space, passwords: after every scheduler tick
+        self.file_check = file_check  # backup files re-hashed over time (and by hand)
         self.store = store
         self.targets = targets
         self.runner = runner
@@ -139,6 +141,9 @@ class App:
             engine=engine,
             on_event=notifier.emit,
         )
+        file_check = FileCheck(
+            store, folder, clock, notifier.emit, interval_hours=config.file_check_interval_hours
+        )
         watch = Watch(
             store,
             targets,
@@ -148,6 +153,7 @@ class App:
             stale_grace=timedelta(minutes=config.stale_grace_minutes),
             disk_low_bytes=config.disk_low_mb * 1024 * 1024,
             running_since=runner.running_since,
+            also=(file_check.tick,),
         )
         scheduler = Scheduler(clock, store, runner, after_tick=watch.check)
         return cls(
@@ -160,6 +166,7 @@ class App:
             channels=channels,
             notifier=notifier,
             watch=watch,
+            file_check=file_check,
         )
 
     def start(self) -> None:
@@ -181,7 +188,7 @@ class App:
                 self.config.backup_dir,
                 ", ".join(f.name for f in unknown[:10]),
             )
-        if _open_access(self.config):
+        if self.config.open_access:
             log.warning(
                 "authentication is off and the service listens on %s: anyone who can reach it"
                 " can read and overwrite your databases; set ADMIN_USER and ADMIN_PASS",
@@ -198,6 +205,7 @@ class App:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.file_check.stop()
         self.runner.shutdown(timeout)
         # what the last jobs reported gets a moment to go out; the rest is logged as dropped
         self.notifier.idle(min(2.0, timeout))
@@ -385,11 +393,12 @@ class App:
                 enc_key_source=c.enc_key_source,
             ),
             auth_enabled=c.auth_enabled,
-            open_access=_open_access(c),
+            open_access=c.open_access,
             disk=self.folder.usage(),
             scheduler=SchedulerView(self._scheduler_alive(), self.scheduler.last_tick_at),
             jobs=JobsSummary(self.runner.running_count, c.max_parallel_jobs),
             unknown_files=self.runner.unknown_files(),
+            file_check=self.file_check.view(),
         )
 
     def readiness(self) -> list[str]:
@@ -430,6 +439,7 @@ class App:
         disk = self.folder.usage()
         running = self.runner.running_count
         tick = self.scheduler.last_tick_at
+        files = self.file_check.counts()
         return MetricsView(
             targets_configured=len(per_target),
             jobs_running=running,
@@ -445,6 +455,8 @@ class App:
             notifications_sent_total=self.notifier.sent_total,
             notifications_failed_total=self.notifier.failed_total,
             notifications_queued=self.notifier.queued,
+            backup_files_corrupt=files[filecheck.CORRUPT],
+            backup_files_missing=files[filecheck.MISSING],
             targets=per_target,
         )
 
@@ -551,6 +563,7 @@ class App:
             error_code=b.error_code,
             progress=progress,
             verification=verification_view(self.store, b.id),
+            file_check=filecheck.state_view(self.store, b.id),
         )
 
     def _restore_view(self, r: Restore) -> RestoreView:
@@ -580,16 +593,3 @@ class App:
 
 def _stamp(when: datetime) -> float:
     return when.timestamp()
-
-
-def _open_access(config: Config) -> bool:
-    """True when auth is off and APP_HOST is more than loopback (0.0.0.0, ::, a LAN name...)."""
-    if config.auth_enabled:
-        return False
-    host = config.app_host.strip().strip("[]")
-    if host.lower() == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True  # a host name may resolve to any interface

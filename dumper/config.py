@@ -302,6 +302,19 @@ class Config:
         return self.admin_user is not None
 
     @property
+    def open_access(self) -> bool:
+        """True when auth is off and APP_HOST is more than loopback (0.0.0.0, ::, a LAN name)."""
+        if self.auth_enabled:
+            return False
+        host = self.app_host.strip().strip("[]")
+        if host.lower() == "localhost":
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return True  # a host name may resolve to any interface
+
+    @property
     def file_mode(self) -> int:
         """Mode of new backup files."""
         return 0o640 if self.backup_group_read else 0o600

@@ -17,6 +17,7 @@ from dumper.backup.dump import DumpProgress
 from dumper.backup.inspect import inspect_file
 from dumper.backup.probe import ProbeResult
 from dumper.backup.restore import RestoreProgress
+from dumper.filecheck import FileCheckView, FileStateView
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
 from dumper.store import ScheduleKind, Status, Store, TlsMode, Trigger, Weekday
@@ -158,6 +159,7 @@ class BackupView:
     error_code: str | None  # why it failed: connection_failed, decryption_failed, dump_failed...
     progress: BackupProgressView | None
     verification: VerificationView | None  # the latest test restore of this backup, if any
+    file_check: FileStateView | None  # the last file check's verdict on its file, if any
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class SettingsView:
     scheduler: SchedulerView
     jobs: JobsSummary
     unknown_files: list[UnknownFile]
+    file_check: FileCheckView  # backup files re-hashed against their sha256
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,8 @@ class MetricsView:
     notifications_sent_total: int  # delivered (since the process started)
     notifications_failed_total: int  # given up after NOTIFY_RETRIES
     notifications_queued: int
+    backup_files_corrupt: int  # successful backups whose file no longer has its sha256
+    backup_files_missing: int  # successful backups whose file is gone
     targets: list[TargetMetrics]
 
 

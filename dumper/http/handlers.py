@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dumper.errors import InvalidInput
+from dumper.filecheck import FileCheck
 from dumper.http import metrics, openapi
 from dumper.http.files import DOWNLOAD_TYPES, file_response
 from dumper.http.router import (
@@ -61,6 +62,8 @@ class AppFacade(Protocol):
     def tokens(self) -> TokenService: ...
     @property
     def channels(self) -> ChannelService: ...
+    @property
+    def file_check(self) -> FileCheck: ...
 
 
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
@@ -86,6 +89,9 @@ class Handlers:
 
     def settings(self, request: Request) -> Response:
         return json_response(200, self.app.settings())
+
+    def start_file_check(self, request: Request) -> Response:
+        return json_response(202, self.app.file_check.start())
 
     def jobs(self, request: Request) -> Response:
         return json_response(200, self.app.list_jobs())
@@ -251,6 +257,13 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         h.settings,
         "Effective configuration and state",
         responses={200: "Settings", 401: "Error"},
+    )
+    add(
+        "POST",
+        "/api/file-check",
+        h.start_file_check,
+        "Check every backup file against its recorded sha256 now, in the background",
+        responses={202: "FileCheck", 401: "Error", 409: "Error"},
     )
     add(
         "GET",

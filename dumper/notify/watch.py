@@ -6,7 +6,7 @@ lives in SQLite, so a restart does not repeat it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from dumper.clock import Clock
@@ -36,6 +36,7 @@ class Watch:
         stale_grace: timedelta,
         disk_low_bytes: int,
         running_since: Callable[[int], datetime | None] = lambda target_id: None,
+        also: Sequence[Callable[[datetime], object]] = (),
     ) -> None:
         self.store = store
         self.targets = targets
@@ -45,10 +46,11 @@ class Watch:
         self.stale_grace = stale_grace
         self.disk_low_bytes = disk_low_bytes
         self.running_since = running_since
+        self.also = tuple(also)  # further checks with their own state (the file check's tick)
 
     def check(self, now: datetime | None = None) -> None:
         now = now or self.clock.now()
-        for check in (self._stale, self._disk, self._passwords):
+        for check in (self._stale, self._disk, self._passwords, *self.also):
             try:
                 check(now)
             except Exception:

@@ -54,12 +54,13 @@ API_FIELDS = {
     " last_success_size_bytes stale running_job last_verification",
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"
     " file_name file_exists size_bytes sha256 tables rows notes warnings error_code progress"
-    " verification",
+    " verification file_check",
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
     " statements notes progress database clean selected_tables tables rows",
     JobView: "kind id target_id target_name started_at progress",
     ConnectionReport: "ok server_version database_exists can_read message tls_version tls_cipher",
-    SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files",
+    SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files"
+    " file_check",
 }
 
 
