@@ -39,7 +39,6 @@ from dumper.targets import (
     validate_target,
 )
 from dumper.tokens import TokenService
-from dumper.uploads import Uploads
 from dumper.views import (
     BackupContentsView,
     BackupProgressView,
@@ -99,7 +98,6 @@ class App:
         self.scheduler = scheduler
         self.clock = clock
         self.tokens = TokenService(store, clock)
-        self.uploads = Uploads(store, self.folder, clock, runner.unknown_files)
         self._connect = connect_fn
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

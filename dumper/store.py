@@ -45,7 +45,6 @@ class Trigger(StrEnum):
 
     MANUAL = "manual"
     SCHEDULED = "scheduled"
-    UPLOAD = "upload"  # a file uploaded or found in BACKUP_DIR, adopted (dumper.uploads)
 
 
 RUNNING, SUCCESS, FAILED, CANCELLED = (

@@ -19,6 +19,8 @@ export interface TargetOps {
   notify: boolean
   /** a test restore right after each successful backup */
   verify_after_backup: boolean
+  /** fail a backup whose user may not see every object (default: a warning) */
+  strict: boolean
   /** dead-man's switch; '' for none */
   ping_url: string
   keep: Record<KeepRule, string>
@@ -36,6 +38,7 @@ export function emptyOps(): TargetOps {
   return {
     notify: true,
     verify_after_backup: false,
+    strict: false,
     ping_url: '',
     keep: { keep_last: '0', keep_daily: '0', keep_weekly: '0', keep_monthly: '0', keep_yearly: '0' },
     schedule_kind: 'daily',
@@ -51,6 +54,7 @@ export function opsFromTarget(t: Target): TargetOps {
   return {
     notify: t.notify,
     verify_after_backup: t.verify_after_backup,
+    strict: t.strict,
     ping_url: t.ping_url ?? '',
     keep,
     schedule_kind: t.schedule_kind,
@@ -102,5 +106,11 @@ export function keepValues(o: TargetOps): Record<KeepRule, number> {
 
 /** The ops part of the API body. */
 export function opsInput(o: TargetOps): Partial<TargetInput> {
-  return { notify: o.notify, verify_after_backup: o.verify_after_backup, ping_url: o.ping_url.trim() || null, ...keepValues(o) }
+  return {
+    notify: o.notify,
+    verify_after_backup: o.verify_after_backup,
+    strict: o.strict,
+    ping_url: o.ping_url.trim() || null,
+    ...keepValues(o),
+  }
 }

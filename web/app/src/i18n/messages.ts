@@ -1,5 +1,6 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
 import { opsDe, opsEn } from './messagesOps'
+import { privDe, privEn } from './messagesPriv'
 import { restoreDe, restoreEn } from './messagesRestore'
 import { tlsDe, tlsEn } from './messagesTls'
 
@@ -306,6 +307,7 @@ export const en = {
   ...opsEn,
   ...restoreEn,
   ...tlsEn,
+  ...privEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -620,4 +622,5 @@ export const de: Messages = {
   ...opsDe,
   ...restoreDe,
   ...tlsDe,
+  ...privDe,
 }

@@ -160,7 +160,8 @@ export const useJobsStore = defineStore('jobs', () => {
   async function cancel(kind: JobKind, id: number): Promise<Backup | Restore> {
     cancelling.value = new Set(cancelling.value).add(key({ kind, id }))
     try {
-      return kind === 'backup' ? await api.cancelBackup(id) : await api.cancelRestore(id)
+      // a verification's id is its backup's: cancelling the backup's job stops it
+      return kind === 'restore' ? await api.cancelRestore(id) : await api.cancelBackup(id)
     } catch (e) {
       forget([key({ kind, id })])
       throw e

@@ -87,6 +87,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     schedule_minute: 0,
     schedule_weekdays: [],
     verify_after_backup: false,
+    strict: false,
     tls: 'preferred',
     tls_ca: '',
     tls_cert: '',
@@ -99,10 +100,12 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     last_backup_status: 'success',
     last_backup_at: '2026-11-26T03:00:05Z',
     last_backup_size_bytes: 123456,
+    last_backup_warnings: 0,
     last_success_at: '2026-11-26T03:00:05Z',
     last_success_size_bytes: 123456,
     stale: false,
     running_job: null,
+    last_verification: null,
     ...over,
   }
 }
@@ -124,6 +127,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     tables: 16,
     rows: 47000,
     notes: '',
+    warnings: [],
     error_code: null,
     progress: null,
     verification: null,
