@@ -1,4 +1,5 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
+import { fileCheckDe, fileCheckEn } from './messagesFileCheck'
 import { opsDe, opsEn } from './messagesOps'
 import { privDe, privEn } from './messagesPriv'
 import { restoreDe, restoreEn } from './messagesRestore'
@@ -307,6 +308,7 @@ export const en = {
   ...opsEn,
   ...restoreEn,
   ...tlsEn,
+  ...fileCheckEn,
   ...privEn,
 } as const
 
@@ -622,5 +624,6 @@ export const de: Messages = {
   ...opsDe,
   ...restoreDe,
   ...tlsDe,
+  ...fileCheckDe,
   ...privDe,
 }

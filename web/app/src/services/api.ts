@@ -33,10 +33,13 @@ export type {
   RetentionPreview,
   Trigger,
   UnknownFile,
+  FileCheck,
+  FileState,
 } from './api-types'
 import type { CreatedToken, Token, TokenInput } from './api-types'
 import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
 import type { RetentionPreview } from './api-types'
+import type { FileCheck } from './api-types'
 import type { BackupContents, RestoreRequest } from './api-types'
 import type {
   Backup,
@@ -340,6 +343,8 @@ export const api = {
       )}`,
     ),
   getSettings: () => request<Settings>('GET', '/api/settings'),
+  /** Re-hashes every backup file in the background (409 while a check runs). */
+  startFileCheck: () => request<FileCheck>('POST', '/api/file-check'),
   openapi: () => request<Record<string, unknown>>('GET', '/api/openapi.json'),
   metrics: async (): Promise<string> => (await send('GET', '/metrics')).text(),
 

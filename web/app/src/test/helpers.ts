@@ -131,6 +131,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     error_code: null,
     progress: null,
     verification: null,
+    file_check: null,
     ...over,
   }
 }
@@ -165,6 +166,16 @@ export function makeSettings(over: Partial<Settings> = {}): Settings {
     scheduler: { running: true, last_tick_at: '2026-11-26T10:00:00Z' },
     jobs: { running: 0, max_parallel: 2 },
     unknown_files: [],
+    file_check: {
+      interval_hours: 168,
+      running: false,
+      last_started_at: null,
+      last_finished_at: null,
+      next_run_at: '2026-12-03T10:00:00Z',
+      checked: 0,
+      corrupt: 0,
+      missing: 0,
+    },
     ...over,
   }
 }
