@@ -16,6 +16,7 @@ import pytest
 from dumper.app import App
 from dumper.backup.compare import scratch_name, verify_by_restore
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.visibility import routine_grant
 from dumper.engine import Engine
 from dumper.http.server import build_dispatcher
 from tests.conftest import admin_exec
@@ -58,6 +59,10 @@ def weak_user(mysql_params: ConnParams, scratch_db: ConnParams) -> Iterator[obje
     admin_exec(mysql_params, f"DROP USER IF EXISTS '{USER}'@'%'")
 
 
+def _routines(params: ConnParams) -> str:
+    return routine_grant(str(query(params, "SELECT VERSION()")[0][0]), params.database)
+
+
 def _backup(app: App, api: Api, params: ConnParams, **kw: Any) -> dict[str, Any]:
     status, _, target = api("POST", "/api/targets", target_data(params, **kw))
     assert status == 201, target
@@ -78,7 +83,7 @@ def test_a_routine_the_user_cannot_read_fails_the_backup_naming_it(
     body = _backup(app, api, user)
     assert body["status"] == "failed"
     assert body["error_code"] == "dump_failed"
-    assert "routine price" in body["notes"] and "GRANT SELECT ON mysql.proc" in body["notes"]
+    assert "routine price" in body["notes"] and f"GRANT {_routines(scratch_db)}" in body["notes"]
     assert body["file_name"] is None and body["warnings"] == []
 
 
@@ -92,7 +97,7 @@ def test_missing_grants_make_a_success_with_warnings_and_strict_fails(
     assert body["status"] == "success", body["notes"]
     assert len(body["warnings"]) == 2
     assert any("GRANT EVENT ON" in w for w in body["warnings"])
-    assert any("GRANT SELECT ON mysql.proc" in w for w in body["warnings"])
+    assert any(f"GRANT {_routines(scratch_db)}" in w for w in body["warnings"])
     target = api("GET", f"/api/targets/{body['target_id']}")[2]
     assert target["last_backup_warnings"] == 2 and target["strict"] is False
 
@@ -106,7 +111,7 @@ def test_a_backup_of_a_user_with_every_grant_has_no_warnings(
     api_app: Callable[..., tuple[App, Api]], scratch_db: ConnParams, weak_user: Any
 ) -> None:
     fill(scratch_db)
-    user = weak_user("SELECT, SHOW VIEW, TRIGGER, EVENT", "SELECT ON mysql.proc")
+    user = weak_user("SELECT, SHOW VIEW, TRIGGER, EVENT", _routines(scratch_db))
     app, api = api_app()
     body = _backup(app, api, user, strict=True)
     assert (body["status"], body["warnings"]) == ("success", []), body["notes"]
