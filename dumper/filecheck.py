@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ DUTY_PAUSE = 1.0
 # deleting a backup removes its file just before its row: a row still there after this long
 # has really lost its file
 MISSING_CONFIRM_SECONDS = 1.0
+NICE = 19  # the check's own thread: the lowest CPU (and, derived, disk) priority
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class FileCheck:
     # -- the check --------------------------------------------------------------------------
 
     def _run_logged(self) -> None:
+        _lower_own_priority()
         try:
             self._run()
         except Exception:
@@ -333,6 +336,16 @@ class FileCheck:
                 " last_finished_at=NULL",
                 (now, now),
             )
+
+
+def _lower_own_priority() -> None:
+    """Nice 19 for the calling thread only: on Linux the nice value is per thread (os.nice would
+    slow the whole service), and the CFQ and BFQ disk schedulers derive a thread's I/O priority
+    from it. Elsewhere, or when refused, the pauses between chunks still keep the check light."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
 def _advise(fd: int, advice: str) -> None:

@@ -4,6 +4,9 @@ once, fixed files go back to ok, the schedule survives restarts, never two check
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -209,3 +212,22 @@ def test_never_two_checks_at_once_and_a_stop_ends_the_running_one(
     assert not check.running
     # the file it was hashing is left unjudged, and the run did not finish
     assert state_view(store, backup) is None and check.view().last_finished_at is None
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+def test_the_check_thread_runs_at_nice_19_and_the_rest_of_the_service_does_not(
+    store: Store, folder: BackupFolder
+) -> None:
+    clock, seen = FakeClock(NOW), []
+    add_backup(store, folder, "a.sql.gz", b"x" * 100)
+    (folder.path / "a.sql.gz").write_bytes(b"y")  # corrupt: emit runs in the check's thread
+
+    def emit(event: Event) -> None:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    check = FileCheck(store, folder, clock, emit, interval_hours=0, pause=0.0)
+    run(check)
+    assert seen == [19]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the process (its main thread) too
