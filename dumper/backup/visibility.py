@@ -27,8 +27,8 @@ class MissingGrant:
     @property
     def message(self) -> str:
         return (
-            f"the backup user may not see every one of the {self.kind} (what it cannot see is"
-            f" not in the backup): GRANT {self.grant} TO the backup user"
+            f"{self.kind} that the backup user cannot see are not in this backup:"
+            f" GRANT {self.grant} TO the backup user"
         )
 
 

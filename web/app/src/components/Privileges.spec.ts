@@ -8,7 +8,7 @@ import BackupDetailsModal from '@/components/Modals/BackupDetailsModal.vue'
 import { emptyOps, opsFromTarget, opsInput } from '@/forms/targetOps'
 import { makeBackup, makeJob, makeSettings, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
 
-const GRANT = 'the backup user may not see every one of the events (...): GRANT EVENT ON `shopdb`.* TO the backup user'
+const GRANT = 'events that the backup user cannot see are not in this backup: GRANT EVENT ON `shopdb`.* TO the backup user'
 let app: Mounted | null = null
 beforeEach(() => setActivePinia(createPinia()))
 afterEach(() => {
