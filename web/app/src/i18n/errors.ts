@@ -26,6 +26,7 @@ const CODE_TEXT: Record<string, MessageKey> = {
   connection_failed: 'error.connection_failed',
   backup_corrupt: 'error.backup_corrupt',
   payload_too_large: 'error.payload_too_large',
+  length_required: 'error.length_required',
   unauthorized: 'error.unauthorized',
   forbidden: 'error.forbidden',
   too_many_requests: 'error.too_many_requests',
@@ -66,10 +67,12 @@ const MESSAGE_TEXT: Record<string, readonly Known[]> = {
     [new RegExp(String.raw`^a target named ${NAME} already exists$`), 'error.conflict.nameTaken'],
   ],
   forbidden: [[/^cross-site request refused/, 'error.forbidden.crossSite']],
+  payload_too_large: [[/^the file is larger than UPLOAD_MAX_BYTES \((?<limit>\d+) bytes\)/, 'upload.tooLarge']],
   bad_request: [
     [/ALLOWED_HOSTS$/, 'error.bad_request.host'],
     [/^the path holds a control character$/, 'error.bad_request.path'],
     [/^the request body ended early/, 'error.bad_request.slow'],
+    [/^the upload ended early/, 'error.bad_request.slow'],
     [
       /^(?:chunked request bodies|conflicting Content-Length|invalid Content-Length|a JSON body is required|Content-Type must be|malformed JSON|JSON nested deeper|the body must be a JSON object)/,
       'error.bad_request.body',

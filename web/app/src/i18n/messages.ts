@@ -4,6 +4,7 @@ import { opsDe, opsEn } from './messagesOps'
 import { privDe, privEn } from './messagesPriv'
 import { restoreDe, restoreEn } from './messagesRestore'
 import { tlsDe, tlsEn } from './messagesTls'
+import { uploadDe, uploadEn } from './messagesUpload'
 
 export const en = {
   'app.name': 'dumper',
@@ -310,6 +311,7 @@ export const en = {
   ...tlsEn,
   ...fileCheckEn,
   ...privEn,
+  ...uploadEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -626,4 +628,5 @@ export const de: Messages = {
   ...tlsDe,
   ...fileCheckDe,
   ...privDe,
+  ...uploadDe,
 }

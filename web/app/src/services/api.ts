@@ -35,7 +35,9 @@ export type {
   UnknownFile,
   FileCheck,
   FileState,
+  AdoptRequest,
 } from './api-types'
+import type { AdoptRequest } from './api-types'
 import type { CreatedToken, Token, TokenInput } from './api-types'
 import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
 import type { RetentionPreview } from './api-types'
@@ -313,6 +315,9 @@ export const api = {
   /** Asks a running or queued backup to stop (202: it still runs until the worker stops). */
   cancelBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/cancel`),
   verifyBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/verify`),
+  uploadBackup,
+  /** Makes a file Settings lists as unknown a backup of a target, in place (201: that backup). */
+  adoptFile: (req: AdoptRequest) => request<Backup>('POST', '/api/backups/adopt', { body: req }),
   /** Asks a restore to stop between two statements: the database stays partially restored. */
   cancelRestore: (id: number) => request<Restore>('POST', `/api/restores/${id}/cancel`),
   downloadUrl: (id: number) => `/api/backups/${enc(String(id))}/download`,
@@ -373,6 +378,50 @@ export const api = {
       setTimeout(() => URL.revokeObjectURL(objectUrl), 10_000)
     }
   },
+}
+
+export interface UploadOptions {
+  /** Bytes sent so far of `total` (the browser's upload progress events). */
+  onProgress?: (sent: number, total: number) => void
+  /** Aborting it cancels the upload: the server keeps nothing of it. */
+  signal?: AbortSignal
+}
+
+/**
+ * Uploads a dump file as a backup of the target (201: the new backup). The file is the raw body,
+ * streamed by the browser, never read into memory here. XMLHttpRequest, not fetch: only it reports
+ * upload progress. Errors are ApiErrors like every other answer's; a cancel is code `aborted`.
+ */
+async function uploadBackup(targetId: number, file: File, opts: UploadOptions = {}): Promise<Backup> {
+  while (probe) await probe
+  if (session === 'refused') {
+    onUnauthorized?.()
+    throw new ApiError(401, 'unauthorized', 'authentication required')
+  }
+  const auth = credentials.get()
+  const xhr = new XMLHttpRequest()
+  const done = new Promise<Response>((resolve, reject) => {
+    xhr.onload = () =>
+      resolve(new Response(xhr.responseText || null, { status: xhr.status, statusText: xhr.statusText }))
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'the connection broke during the upload'))
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'upload cancelled'))
+  })
+  xhr.open('POST', `/api/targets/${targetId}/uploads?filename=${enc(file.name)}`)
+  for (const [name, value] of Object.entries(headers(auth, false))) xhr.setRequestHeader(name, value)
+  xhr.setRequestHeader('Content-Type', 'application/octet-stream')
+  xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size)
+  if (opts.signal?.aborted) xhr.abort()
+  else opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true })
+  xhr.send(file)
+  const res = await done
+  if (res.ok) return (await res.json()) as Backup
+  const error = await errorFrom(res)
+  if (res.status === 401 && auth === credentials.get()) {
+    forgetStored()
+    session = 'refused'
+    onUnauthorized?.()
+  }
+  throw error
 }
 
 function clickLink(href: string, fileName: string): void {
