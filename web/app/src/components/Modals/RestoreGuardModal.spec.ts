@@ -126,6 +126,19 @@ describe('restore dialog', () => {
     w.unmount()
   })
 
+  it('sends no definer by default (the server decides) and the one chosen otherwise', async () => {
+    const w = mountGuard()
+    await flushPromises()
+    const definer = w.get('[data-testid="restore-definer"]')
+    expect((definer.element as HTMLSelectElement).value).toBe('')
+    expect(w.text()).toContain('a rewrite is recorded in the restore')
+    await definer.setValue('current_user')
+    await confirmInput(w).setValue('shop')
+    await confirmButton(w).trigger('click')
+    expect(w.emitted('confirm')).toEqual([[{ confirm: 'shop', clean: false, definer: 'current_user' }]])
+    w.unmount()
+  })
+
   it('says what clean does, and sends it', async () => {
     const w = mountGuard()
     await flushPromises()
