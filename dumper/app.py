@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumper import __version__, filecheck, restores, verification
+from dumper import __version__, encryption, filecheck, restores, verification
 from dumper.backup.dsn import connect
 from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
@@ -49,15 +50,16 @@ from dumper.views import (
     JobsSummary,
     JobView,
     MetricsView,
-    RestoreProgressView,
     RestoreView,
     SchedulerView,
     SettingsView,
     TargetMetrics,
     TargetView,
     contents_view,
+    encryption_of,
     last_verification_view,
     progress_view,
+    restore_view,
     verification_view,
 )
 
@@ -98,6 +100,7 @@ class App:
         self.scheduler = scheduler
         self.clock = clock
         self.tokens = TokenService(store, clock)
+        self.keys = encryption.Keys(self.targets, self.folder)
         self._connect = connect_fn
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -321,14 +324,17 @@ class App:
         """Restore a backup (request: restores.RESTORE_FIELDS) once confirmed by name."""
         backup = self._require_backup(backup_id)
         dest = restores.plan_restore(self.store, backup, request)
+        dest = replace(dest, identities=self.keys.for_backup(backup, dest.identities))
         restores.create_missing(dest, self.targets)
         return self._restore_view(self.runner.start_restore(backup, dest.target, dest))
 
-    def verify_backup(self, backup_id: int) -> BackupView:
-        """Start a test restore of a successful backup: a job of its target."""
+    def verify_backup(self, backup_id: int, /, **request: Any) -> BackupView:
+        """Start a test restore of a successful backup: a job of its target (an encrypted one
+        needs `identity` or `passphrase` in the request, or the target's own passphrase)."""
         backup = self._require_backup(backup_id)
         target = self.store.require_target(backup.target_id)
-        return self._backup_view(self.runner.start_verify(backup, target), target)
+        keys = self.keys.for_request(backup, request)
+        return self._backup_view(self.runner.start_verify(backup, target, keys), target)
 
     def list_restores(self, target_id: int) -> list[RestoreView]:
         self.store.require_target(target_id)  # into it, or of its backups; newest first
@@ -517,6 +523,7 @@ class App:
             tls_ca=t.tls_ca,
             tls_cert=t.tls_cert,
             has_tls_key=t.tls_key_enc is not None,
+            **encryption_of(t),
             next_run_at=next_run_at(schedule_of(t), now),
             last_backup_status=last.status if last else None,
             last_backup_at=(last.finished_at or last.started_at) if last else None,
@@ -564,31 +571,11 @@ class App:
             progress=progress,
             verification=verification_view(self.store, b.id),
             file_check=filecheck.state_view(self.store, b.id),
+            encrypted=bool(b.file_path and b.file_path.endswith(encryption.AGE_SUFFIX)),
         )
 
     def _restore_view(self, r: Restore) -> RestoreView:
-        progress: RestoreProgressView | None = None
-        if r.status == RUNNING:
-            job = self.runner.find("restore", r.id)
-            view = progress_view(job) if job else RestoreProgressView(0, 0, 0)
-            progress = view if isinstance(view, RestoreProgressView) else None
-        return RestoreView(
-            id=r.id,
-            backup_id=r.backup_id,
-            target_id=r.target_id,
-            status=r.status,
-            started_at=r.started_at,
-            finished_at=r.finished_at,
-            duration_seconds=r.duration_seconds,
-            statements=r.statements,
-            notes=r.notes,
-            progress=progress,
-            database=r.database,
-            clean=r.clean,
-            selected_tables=list(r.selected_tables) if r.selected_tables is not None else None,
-            tables=r.tables,
-            rows=r.rows,
-        )
+        return restore_view(r, self.runner.find("restore", r.id) if r.status == RUNNING else None)
 
 
 def _stamp(when: datetime) -> float:

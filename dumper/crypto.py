@@ -17,6 +17,7 @@ VERSION = 1
 NONCE_BYTES = 12
 PURPOSE_TARGET_PASSWORD = "target-password"  # noqa: S105 (a label, not a secret)
 PURPOSE_TARGET_TLS_KEY = "target-tls-key"
+PURPOSE_TARGET_AGE_PASSPHRASE = "target-age-passphrase"  # noqa: S105 (a label)
 
 
 class Cipher:

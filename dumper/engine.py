@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from dumper.backup.agefile import Identity, Recipient
     from dumper.backup.compare import CompareResult
     from dumper.backup.dsn import ConnParams
     from dumper.backup.dump import DumpProgress, DumpResult
@@ -29,6 +30,7 @@ class DumpFn(Protocol):
         cancel: threading.Event | None = ...,
         mode: int = ...,
         strict: bool = ...,  # fail (PrivilegeMissing) rather than warn on missing grants
+        encrypt_to: Sequence[Recipient] = ...,  # an age file for these (encrypted backups)
     ) -> DumpResult: ...
 
 
@@ -41,11 +43,18 @@ class RestoreFn(Protocol):
         progress: Callable[[RestoreProgress], None] | None = ...,
         cancel: threading.Event | None = ...,
         options: RestoreOptions | None = ...,
+        identities: Sequence[Identity] | None = ...,  # what opens an encrypted backup
     ) -> RestoreResult: ...
 
 
 class VerifyFn(Protocol):
-    def __call__(self, path: Path, *, cancel: threading.Event | None = ...) -> VerifyResult: ...
+    def __call__(
+        self,
+        path: Path,
+        *,
+        cancel: threading.Event | None = ...,
+        identities: Sequence[Identity] | None = ...,
+    ) -> VerifyResult: ...
 
 
 class TestRestoreFn(Protocol):
@@ -56,15 +65,21 @@ class TestRestoreFn(Protocol):
         scratch: str,
         *,
         cancel: threading.Event | None = ...,
+        identities: Sequence[Identity] | None = ...,
     ) -> CompareResult: ...
 
 
 def _test_restore(
-    path: Path, params: ConnParams, scratch: str, *, cancel: threading.Event | None = None
+    path: Path,
+    params: ConnParams,
+    scratch: str,
+    *,
+    cancel: threading.Event | None = None,
+    identities: Sequence[Identity] | None = None,
 ) -> CompareResult:
     from dumper.backup.compare import verify_by_restore
 
-    return verify_by_restore(path, params, scratch, cancel=cancel)
+    return verify_by_restore(path, params, scratch, cancel=cancel, identities=identities)
 
 
 @dataclass(frozen=True)

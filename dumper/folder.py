@@ -70,12 +70,19 @@ class BackupFolder:
         return path is not None and path.is_file()
 
     def new_name(
-        self, target_name: str, now: datetime, *, compress: bool, taken: Collection[str]
+        self,
+        target_name: str,
+        now: datetime,
+        *,
+        compress: bool,
+        taken: Collection[str],
+        encrypted: bool = False,
     ) -> str:
-        """A free file name for a new backup: TARGET_YYYY-MM-DD_HH-MM-SS.sql[.gz], `_2`... when
-        a row, a running job (`taken`), a file or a .part already has it."""
+        """A free file name for a new backup: TARGET_YYYY-MM-DD_HH-MM-SS.sql[.gz][.age], `_2`...
+        when a row, a running job (`taken`), a file or a .part already has it; an encrypted one
+        is always gzip inside."""
         stem = f"{safe_name(target_name)}_{now:%Y-%m-%d_%H-%M-%S}"
-        ext = ".sql.gz" if compress else ".sql"
+        ext = ".sql.gz.age" if encrypted else ".sql.gz" if compress else ".sql"
         n = 1
         while True:
             name = f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}"

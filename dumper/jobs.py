@@ -37,6 +37,7 @@ from dumper.targets import PASSWORD_UNREADABLE, TargetService
 from dumper.work import USER_CANCEL, Work, ended
 
 if TYPE_CHECKING:
+    from dumper.backup.agefile import Identity, Recipient
     from dumper.backup.dump import DumpProgress
     from dumper.backup.restore import RestoreOptions, RestoreProgress
     from dumper.restores import Destination
@@ -70,6 +71,10 @@ class Job:
     params: ConnParams | None = None  # where to connect, decrypted once when the job was started
     path: Path | None = None  # restores: the file to restore
     options: RestoreOptions | None = None  # restores: tables, clean, definer...
+    # encrypted backups: what a backup is encrypted to; what opens the file for a restore or a
+    # verification (given for that one job, kept in memory only)
+    encrypt_to: list[Recipient] = field(default_factory=list, repr=False)
+    identities: list[Identity] | None = field(default=None, repr=False)
     # queued -> running -> (finished), or queued -> dropped (cancelled or shut down before a
     # worker took it); cut_off: shutdown gave up waiting, so the worker may record no success
     state: Literal["queued", "running", "dropped"] = "queued"
@@ -140,23 +145,28 @@ class JobRunner:
         """
         try:
             params: ConnParams | None = self._params(target)
+            encrypt_to = self.targets.age_recipients(target)
         except DecryptionError:
             if trigger == "manual":
                 raise
-            params = None
+            params, encrypt_to = None, []
         with self._lock:
             self._check_free(target.id, target.name, database_key(target))
             now = self.clock.now()
             taken = {j.file_name for j in self._by_target.values() if j.file_name}
             taken |= self.store.known_file_paths()
             file_name = self.folder.new_name(
-                target.name, now, compress=target.auto_compress, taken=taken
+                target.name,
+                now,
+                compress=target.auto_compress,
+                taken=taken,
+                encrypted=target.encryption != "off",
             )
             row = self.store.insert_backup(target.id, now, file_name, trigger)
             if params is None:
                 return self._record_unreadable_password(row, target)
             job = Job("backup", row.id, target.id, target.name, now, file_name=file_name)
-            job.params = params
+            job.params, job.encrypt_to = params, encrypt_to
             self._hold(job, database_key(target))
             self._pool.submit(self._guarded, job, self._work.backup)
         log.info("backup %d of target %s queued (%s): %s", row.id, target.name, trigger, file_name)
@@ -180,12 +190,15 @@ class JobRunner:
             row = self.store.insert_restore(backup.id, target.id, now, **(dest.row if dest else {}))
             job = Job("restore", row.id, target.id, target.name, now, backup_id=backup.id)
             job.params, job.path, job.options = params, path, dest.options if dest else None
+            job.identities = dest.identities if dest else None
             self._hold(job, key)
             self._pool.submit(self._guarded, job, self._work.restore)
         log.info("restore %d of backup %d into target %s queued", row.id, backup.id, target.name)
         return row
 
-    def start_verify(self, backup: Backup, target: Target) -> Backup:
+    def start_verify(
+        self, backup: Backup, target: Target, identities: list[Identity] | None = None
+    ) -> Backup:
         """Queue a test restore of a successful backup on its target's server (a job of the
         target); InvalidInput, NotFound, DecryptionError, Conflict as for a restore."""
         path = self._file_of(backup, "verified")
@@ -194,6 +207,7 @@ class JobRunner:
             self._check_free(target.id, target.name, key)
             job = Job("verify", backup.id, target.id, target.name, self.clock.now())
             job.params, job.path, job.backup_id = params, path, backup.id
+            job.identities = identities
             self._hold(job, key)
             self._pool.submit(self._guarded, job, self._work.verify)
         log.info("verification of backup %d of target %s queued", backup.id, target.name)

@@ -195,4 +195,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        14,
+        """
+        ALTER TABLE targets ADD COLUMN encryption TEXT NOT NULL DEFAULT 'off';
+        ALTER TABLE targets ADD COLUMN age_recipient TEXT NOT NULL DEFAULT '';
+        ALTER TABLE targets ADD COLUMN age_passphrase_enc BLOB;
+        """,
+    ),
 )

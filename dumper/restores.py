@@ -4,9 +4,11 @@ target, another saved target, or a database on the backup's own server) and its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dumper import encryption
+from dumper.backup.agefile import Identity
 from dumper.backup.probe import ensure_database
 from dumper.backup.restore import RestoreOptions
 from dumper.errors import ConfirmationRequired, InvalidInput
@@ -79,6 +81,7 @@ RESTORE_FIELDS: tuple[Field, ...] = (
         line=True,
         description="the database to take from a file that holds several",
     ),
+    *encryption.KEY_FIELDS,
 )
 
 
@@ -90,6 +93,8 @@ class Destination:
     database: str
     own: bool  # the target's own database
     options: RestoreOptions = field(default_factory=RestoreOptions)
+    # what opens an encrypted backup: given in the request (or the target's stored passphrase)
+    identities: list[Identity] | None = field(default=None, repr=False)
 
     @property
     def confirm_name(self) -> str:
@@ -112,6 +117,7 @@ def plan_restore(store: Store, backup: Backup, body: Any) -> Destination:
     if isinstance(body, dict) and not isinstance(body.get("confirm"), str | None):
         body = {**body, "confirm": None}  # a non-string confirmation is no confirmation
     values = validate_fields(RESTORE_FIELDS, body, required=(), what="restore request")
+    identities = encryption.request_identities(values)
     if values["target_id"] is not None and values["database"] is not None:
         both = "give target_id or database, not both"
         raise InvalidInput(both, fields={"target_id": both, "database": both})
@@ -135,7 +141,7 @@ def plan_restore(store: Store, backup: Backup, body: Any) -> Destination:
             f"type the {what} name {dest.confirm_name!r} to confirm the restore",
             fields={"confirm": f"must be the exact {what} name"},
         )
-    return dest
+    return replace(dest, identities=identities)
 
 
 def create_missing(dest: Destination, targets: TargetService) -> bool:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from dumper.errors import Conflict, NotFound
 from dumper.migrations import MIGRATIONS
 from dumper.restore_rows import RestoreRows, restore_from_row
+from dumper.schedule_rows import ScheduleRows
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 # the database file and the files sqlite keeps beside it; all hold the stored targets
@@ -95,6 +96,10 @@ class TargetFields:
     tls_cert: str = ""
     # fail a backup when the user may not see every object, instead of a warning
     strict: bool = False
+    # encrypted backups (dumper.encryption): "off", "recipient" (age1...) or "passphrase",
+    # the passphrase kept apart, encrypted
+    encryption: str = "off"
+    age_recipient: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,9 @@ class Target:
     tls_cert: str = ""
     tls_key_enc: bytes | None = None
     strict: bool = False
+    encryption: str = "off"
+    age_recipient: str = ""
+    age_passphrase_enc: bytes | None = None
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
@@ -199,7 +207,7 @@ def _make_private(path: Path) -> None:
             file.chmod(0o600)
 
 
-class Store(RestoreRows):
+class Store(RestoreRows, ScheduleRows):
     """The repositories over one SQLite file; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:
@@ -317,16 +325,19 @@ class Store(RestoreRows):
         now: datetime,
         *,
         tls_key_enc: bytes | None = None,
+        age_passphrase_enc: bytes | None = None,
     ) -> Target:
         """Insert a target; Conflict when the name is taken."""
         stamp = to_db_time(now)
-        columns = ("password_enc", "tls_key_enc", *_EDITABLE, "created_at", "updated_at")
+        secrets = ("password_enc", "tls_key_enc", "age_passphrase_enc")
+        columns = (*secrets, *_EDITABLE, "created_at", "updated_at")
+        values = (password_enc, tls_key_enc, age_passphrase_enc, *_field_values(fields))
         try:
             with self._tx() as db:
                 cur = db.execute(
                     f"INSERT INTO targets ({', '.join(columns)})"
                     f" VALUES ({', '.join('?' for _ in columns)})",
-                    (password_enc, tls_key_enc, *_field_values(fields), stamp, stamp),
+                    (*values, stamp, stamp),
                 )
                 new_id = int(cur.lastrowid or 0)
         except sqlite3.IntegrityError as exc:
@@ -343,6 +354,8 @@ class Store(RestoreRows):
         keep_password: bool = True,
         tls_key_enc: bytes | None = None,
         keep_tls_key: bool = True,
+        age_passphrase_enc: bytes | None = None,
+        keep_age_passphrase: bool = True,
     ) -> Target:
         """Replace the editable fields; the stored password and TLS key stay unless
         keep_password / keep_tls_key is False."""
@@ -354,6 +367,9 @@ class Store(RestoreRows):
         if not keep_tls_key:
             sets += ", tls_key_enc=?"
             args.append(tls_key_enc)
+        if not keep_age_passphrase:
+            sets += ", age_passphrase_enc=?"
+            args.append(age_passphrase_enc)
         try:
             with self._tx() as db:
                 cur = db.execute(f"UPDATE targets SET {sets} WHERE id=?", (*args, target_id))
@@ -505,27 +521,6 @@ class Store(RestoreRows):
             )
         return backups, restores
 
-    # -- schedule ---------------------------------------------------------------------------
-
-    def last_slot(self, target_id: int) -> str | None:
-        row = self._one("SELECT last_slot FROM schedule_state WHERE target_id=?", (target_id,))
-        return str(row[0]) if row else None
-
-    def claim_slot(self, target_id: int, slot: str) -> bool:
-        """Record `slot` as run for the target; False when it was already recorded."""
-        with self._tx() as db:
-            row = db.execute(
-                "SELECT last_slot FROM schedule_state WHERE target_id=?", (target_id,)
-            ).fetchone()
-            if row is not None and str(row[0]) >= slot:
-                return False
-            db.execute(
-                "INSERT INTO schedule_state (target_id, last_slot) VALUES (?, ?)"
-                " ON CONFLICT(target_id) DO UPDATE SET last_slot=excluded.last_slot",
-                (target_id, slot),
-            )
-            return True
-
 
 # The editable columns are the fields of TargetFields, in its order: a new field is a column of
 # the same name (added by a migration) and nothing else here changes.
@@ -564,12 +559,17 @@ def _name_conflict(name: str, exc: sqlite3.IntegrityError) -> Exception:
     return exc
 
 
+def _opt_bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
 def _target(r: sqlite3.Row) -> Target:
     enc = r["password_enc"]
     return Target(
         id=int(r["id"]),
         password_enc=bytes(enc) if enc is not None else None,
         tls_key_enc=bytes(r["tls_key_enc"]) if r["tls_key_enc"] is not None else None,
+        age_passphrase_enc=_opt_bytes(r["age_passphrase_enc"]),
         created_at=from_db_time(r["created_at"]),
         updated_at=from_db_time(r["updated_at"]),
         **_editable(r),

@@ -8,10 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dumper import encryption
+from dumper.backup.agefile import Recipient
 from dumper.backup.dsn import ConnParams
 from dumper.backup.tls import DEFAULT_TLS_MODE, TLS_MODES, TlsSettings, context_error
 from dumper.clock import Clock
-from dumper.crypto import PURPOSE_TARGET_PASSWORD, PURPOSE_TARGET_TLS_KEY, Cipher
+from dumper.crypto import (
+    PURPOSE_TARGET_AGE_PASSPHRASE,
+    PURPOSE_TARGET_PASSWORD,
+    PURPOSE_TARGET_TLS_KEY,
+    Cipher,
+)
 from dumper.errors import DecryptionError, InvalidInput
 from dumper.inputs import Field, validate_fields
 from dumper.scheduler import SCHEDULE_KINDS, WEEKDAYS
@@ -121,6 +128,7 @@ TLS_FIELDS: tuple[Field, ...] = (
     ),
 )
 TARGET_FIELDS += TLS_FIELDS
+TARGET_FIELDS += encryption.ENCRYPTION_FIELDS
 # The retention rules, also accepted as query parameters by the retention preview.
 RETENTION_FIELDS = tuple(
     f for f in TARGET_FIELDS if f.name == "retention_days" or f.name.startswith("keep_")
@@ -144,9 +152,10 @@ class TargetInput:
     fields: TargetFields
     password: str | None
     tls_key: str | None = None
+    age_passphrase: str | None = None
 
     def __repr__(self) -> str:
-        return f"TargetInput(fields={self.fields!r}, password=***, tls_key=***)"
+        return f"TargetInput(fields={self.fields!r}, password=***, tls_key=***, age_passphrase=***)"
 
     def conn_params(self, connect_timeout: float) -> ConnParams:
         """Where to connect with these unsaved values (the form's connection test)."""
@@ -200,10 +209,24 @@ def validate_target(
             tls_cert=v["tls_cert"],
             verify_after_backup=v["verify_after_backup"],
             strict=v["strict"],
+            encryption=v["encryption"],
+            age_recipient=(v["age_recipient"] or "").strip(),
         ),
         password=v["password"],
         tls_key=v["tls_key"],
+        age_passphrase=v["age_passphrase"] or None,
     )
+
+
+def data_with_defaults(given: TargetInput) -> dict[str, Any]:
+    """The values encryption.check_fields looks at."""
+    f = given.fields
+    return {
+        "encryption": f.encryption,
+        "age_recipient": f.age_recipient,
+        "age_passphrase": given.age_passphrase,
+        "verify_after_backup": f.verify_after_backup,
+    }
 
 
 def _check_schedule(v: Mapping[str, Any]) -> None:
@@ -264,17 +287,21 @@ class TargetService:
     def create(self, data: Mapping[str, Any]) -> Target:
         """Validate and insert; InvalidInput, Conflict (name taken)."""
         given = validate_target(data)
+        encryption.check_fields(data_with_defaults(given))
         return self.store.insert_target(
             given.fields,
             self._encrypt(given.password or ""),
             self.clock.now(),
             tls_key_enc=self._encrypt_key(given),
+            age_passphrase_enc=self._encrypt_passphrase(given),
         )
 
     def update(self, target_id: int, data: Mapping[str, Any]) -> Target:
         """Full update; a missing or empty password keeps the stored one."""
-        self.store.require_target(target_id)
+        old = self.store.require_target(target_id)
         given = validate_target(data)
+        stored = old.age_passphrase_enc is not None
+        encryption.check_fields(data_with_defaults(given), has_stored_passphrase=stored)
         keep = not given.password
         return self.store.update_target(
             target_id,
@@ -284,7 +311,25 @@ class TargetService:
             keep_password=keep,
             tls_key_enc=self._encrypt_key(given),
             keep_tls_key=bool(given.fields.tls_cert) and not given.tls_key,
+            age_passphrase_enc=self._encrypt_passphrase(given),
+            keep_age_passphrase=not given.age_passphrase,
         )
+
+    def _encrypt_passphrase(self, given: TargetInput) -> bytes | None:
+        if not given.age_passphrase:
+            return None
+        return self.cipher.encrypt(given.age_passphrase, PURPOSE_TARGET_AGE_PASSPHRASE)
+
+    def age_passphrase(self, target: Target) -> str | None:
+        """The stored passphrase; DecryptionError when it cannot be decrypted."""
+        if target.age_passphrase_enc is None:
+            return None
+        return self.cipher.decrypt_text(target.age_passphrase_enc, PURPOSE_TARGET_AGE_PASSPHRASE)
+
+    def age_recipients(self, target: Target) -> list[Recipient]:
+        """What the target's next backup is encrypted to ([]: not encrypted)."""
+        passphrase = self.age_passphrase(target) if target.encryption == "passphrase" else None
+        return encryption.recipients(target.encryption, target.age_recipient, passphrase)
 
     def _encrypt_key(self, given: TargetInput) -> bytes | None:
         if not given.tls_key or not given.fields.tls_cert:

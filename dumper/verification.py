@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dumper.backup.agefile import Identity
 from dumper.backup.compare import CompareResult, drop_scratch, scratch_name, verify_by_restore
 from dumper.backup.dsn import ConnParams, connect
 from dumper.clock import Clock
@@ -57,6 +58,7 @@ def run(
     cancel: threading.Event | None = None,
     on_failed: Callable[[str], None] | None = None,
     test_restore: Callable[..., CompareResult] = verify_by_restore,
+    identities: list[Identity] | None = None,
 ) -> Verification:
     """Test-restore backup `backup_id` (file `path`) on the server of `params`; record the result.
 
@@ -67,7 +69,8 @@ def run(
     started = clock.now().isoformat()
     _record(store, Verification(backup_id, RUNNING, started, None, "", scratch))
     try:
-        result = test_restore(path, params, scratch, cancel=cancel)
+        keys = {"identities": identities} if identities else {}  # an encrypted backup's
+        result = test_restore(path, params, scratch, cancel=cancel, **keys)
         status = PASSED if result.passed else FAILED
         notes = "; ".join(result.notes)
     except Cancelled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from dumper import verification
 from dumper.backup.dump import DumpProgress
@@ -20,7 +20,16 @@ from dumper.backup.restore import RestoreProgress
 from dumper.filecheck import FileCheckView, FileStateView
 from dumper.folder import DiskUsage, UnknownFile
 from dumper.jobs import Job, JobKind
-from dumper.store import ScheduleKind, Status, Store, TlsMode, Trigger, Weekday
+from dumper.store import (
+    Restore,
+    ScheduleKind,
+    Status,
+    Store,
+    Target,
+    TlsMode,
+    Trigger,
+    Weekday,
+)
 
 # The engine's probe result is the API's connection report, field for field.
 ConnectionReport = ProbeResult
@@ -76,6 +85,10 @@ class TargetView:
     tls_ca: str
     tls_cert: str
     has_tls_key: bool  # the key itself is never returned
+    # encrypted backups: "off" | "recipient" | "passphrase"; the passphrase is never returned
+    encryption: Literal["off", "recipient", "passphrase"]
+    age_recipient: str
+    has_age_passphrase: bool
     next_run_at: datetime | None
     last_backup_status: Status | None
     last_backup_at: datetime | None
@@ -160,6 +173,7 @@ class BackupView:
     progress: BackupProgressView | None
     verification: VerificationView | None  # the latest test restore of this backup, if any
     file_check: FileStateView | None  # the last file check's verdict on its file, if any
+    encrypted: bool  # an age file (.age): verify and restore need its identity or passphrase
 
 
 @dataclass(frozen=True)
@@ -275,6 +289,40 @@ def progress_view(job: Job) -> BackupProgressView | RestoreProgressView:
     if not isinstance(p, RestoreProgress):
         return RestoreProgressView(0, 0, 0)
     return RestoreProgressView(p.bytes_read, p.bytes_total, p.statements)
+
+
+def encryption_of(t: Target) -> dict[str, Any]:
+    """A target's encryption fields of TargetView (never the passphrase)."""
+    return {
+        "encryption": t.encryption,
+        "age_recipient": t.age_recipient,
+        "has_age_passphrase": t.age_passphrase_enc is not None,
+    }
+
+
+def restore_view(r: Restore, job: Job | None) -> RestoreView:
+    """A restore's row with the live progress of its job while it runs."""
+    progress: RestoreProgressView | None = None
+    if r.status == "running":
+        view = progress_view(job) if job else RestoreProgressView(0, 0, 0)
+        progress = view if isinstance(view, RestoreProgressView) else None
+    return RestoreView(
+        id=r.id,
+        backup_id=r.backup_id,
+        target_id=r.target_id,
+        status=r.status,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        duration_seconds=r.duration_seconds,
+        statements=r.statements,
+        notes=r.notes,
+        progress=progress,
+        database=r.database,
+        clean=r.clean,
+        selected_tables=list(r.selected_tables) if r.selected_tables is not None else None,
+        tables=r.tables,
+        rows=r.rows,
+    )
 
 
 @dataclass(frozen=True)

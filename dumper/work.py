@@ -7,13 +7,14 @@ JobRunner (jobs.py) decides which job may start and when; this module only does 
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dumper import verification
+from dumper.backup.agefile import Identity, Passphrase, Recipient
+from dumper.backup.agestream import check_structure
 from dumper.backup.dsn import ConnParams
 from dumper.clock import Clock
 from dumper.engine import Engine
@@ -34,6 +35,13 @@ log = get_logger("jobs")
 
 USER_CANCEL = "cancelled by the user"
 Emit = Callable[["Job", str, str, str], None]
+
+
+def _readers(encrypt_to: list[Recipient]) -> list[Identity] | None:
+    """What of a backup's own recipients also opens it: a passphrase (the service keeps it);
+    None for a recipient's public key, or no encryption."""
+    found: list[Identity] = [r for r in encrypt_to if isinstance(r, Passphrase)]
+    return found or None
 
 
 def ended(job: Job) -> Status:
@@ -93,8 +101,10 @@ class Work:
             params = dataclasses.replace(job.params, cancel=job.cancel)
             self.folder.ensure()
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
-            compress = path.name.endswith(".gz")
+            compress = path.name.endswith((".gz", ".gz.age"))
             target = self.store.get_target(job.target_id)
+            # gzip -> age -> NAME.part: no plaintext byte reaches the disk
+            encrypted = {"encrypt_to": job.encrypt_to} if job.encrypt_to else {}
             result = self.engine.dump(
                 params,
                 path,
@@ -103,8 +113,9 @@ class Work:
                 cancel=job.cancel,
                 mode=self.folder.file_mode,
                 strict=bool(target and target.strict),
+                **encrypted,
             )
-            self._check_dump(params, path, result, job.cancel)
+            self._check_dump(params, path, result, job)
             if job.cancel.is_set():
                 # asked to stop while the file was being checked: a cancel keeps no file
                 raise Cancelled(job.cancel_reason)
@@ -166,6 +177,7 @@ class Work:
         if target is not None and target.verify_after_backup and path.is_file():
             # the same job goes on as the backup's verification: nothing runs in between
             job.kind, job.backup_id, job.path = "verify", job.id, path
+            job.identities = _readers(job.encrypt_to)
             self.verify(job)
 
     def verify(self, job: Job) -> None:
@@ -186,16 +198,16 @@ class Work:
                 cancel=job.cancel,
                 on_failed=lambda notes: self._emit(job, VERIFICATION_FAILED, FAILED, notes),
                 test_restore=self.engine.test_restore,
+                identities=job.identities,
             )
         except Cancelled:
             log.warning("verification of backup %d: %s", job.id, job.cancel_reason)
             return
         log.info("verification of backup %d %s: %s", job.id, done.status, done.notes)
 
-    def _check_dump(
-        self, params: ConnParams, path: Path, result: DumpResult, cancel: threading.Event
-    ) -> None:
+    def _check_dump(self, params: ConnParams, path: Path, result: DumpResult, job: Job) -> None:
         """Fail a dump that claims success but looks wrong."""
+        cancel = job.cancel
         if result.tables == 0:
             try:
                 expected = self._count_tables(params)
@@ -203,8 +215,15 @@ class Work:
                 raise DumpFailed(f"the dump has no tables and the check failed: {exc}") from exc
             if expected > 0:
                 raise DumpFailed(f"the dump has no tables but the database has {expected}")
+        readers = _readers(job.encrypt_to)
         try:
-            verified = self.engine.verify(path, cancel=cancel)
+            if job.encrypt_to and readers is None:
+                # encrypted to a recipient: the service cannot read it, only check its structure
+                check_structure(path)
+                return
+            verified = self.engine.verify(
+                path, cancel=cancel, **({"identities": readers} if readers else {})
+            )
         except BackupCorrupt as exc:
             raise DumpFailed(f"the written file failed verification: {exc.message}") from exc
         manifest = getattr(verified, "table_rows", None)
@@ -239,7 +258,12 @@ class Work:
             assert job.params is not None and job.path is not None
             params = dataclasses.replace(job.params, cancel=job.cancel)
             result = self.engine.restore(
-                job.path, params, progress=job.report, cancel=job.cancel, options=job.options
+                job.path,
+                params,
+                progress=job.report,
+                cancel=job.cancel,
+                options=job.options,
+                **({"identities": job.identities} if job.identities else {}),
             )
             statements = int(result.statements)
         except Cancelled as exc:

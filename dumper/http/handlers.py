@@ -49,7 +49,7 @@ class AppFacade(Protocol):
     def delete_backup(self, backup_id: int) -> None: ...
     def cancel_backup(self, backup_id: int) -> Any: ...
     def start_restore(self, backup_id: int, /, **request: Any) -> Any: ...
-    def verify_backup(self, backup_id: int) -> Any: ...
+    def verify_backup(self, backup_id: int, /, **request: Any) -> Any: ...
     def list_restores(self, target_id: int) -> list[Any]: ...
     def backup_contents(self, backup_id: int) -> Any: ...
     def get_restore(self, restore_id: int) -> Any: ...
@@ -156,7 +156,8 @@ class Handlers:
         return json_response(202, self.app.cancel_backup(request.int_param("id")))
 
     def verify_backup(self, request: Request) -> Response:
-        return json_response(202, self.app.verify_backup(request.int_param("id")))
+        body = parse_json_object(request, self.max_body, required=False)
+        return json_response(202, self.app.verify_backup(request.int_param("id"), **body))
 
     # --- restores -------------------------------------------------------------------------
     def start_restore(self, request: Request) -> Response:
@@ -436,9 +437,17 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         "/api/backups/:id/verify",
         h.verify_backup,
         "Verify a successful backup: a test restore into a scratch database, compared with its "
-        "manifest",
+        "manifest (an encrypted one needs its identity or passphrase in the body)",
         tag="backups",
-        responses={202: "Backup", 409: "Error", 422: "Error", **_READ_ERRORS},
+        request_schema="VerifyRequest",
+        responses={
+            202: "Backup",
+            400: "Error",
+            409: "Error",
+            413: "Error",
+            422: "Error",
+            **_READ_ERRORS,
+        },
     )
     add(
         "POST",

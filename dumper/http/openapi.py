@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumper
+from dumper.encryption import KEY_FIELDS
 from dumper.http.router import JSON_TYPE, ErrorBody, Route
 from dumper.http.schema import Components, input_schema
 from dumper.jobs import JobKind
@@ -59,6 +60,7 @@ def _components() -> dict[str, dict[str, Any]]:
     c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)
     c.schemas["ChannelInput"] = input_schema(CHANNEL_FIELDS, CHANNEL_REQUIRED)
     c.schemas["RestoreRequest"] = input_schema(RESTORE_FIELDS, ())
+    c.schemas["VerifyRequest"] = input_schema(KEY_FIELDS, ())
     return c.schemas
 
 
@@ -125,7 +127,7 @@ def _operation(route: Route) -> dict[str, Any]:
         op["parameters"] = params
     if route.request_schema:
         op["requestBody"] = {
-            "required": route.request_schema != "RestoreRequest",
+            "required": route.request_schema not in ("RestoreRequest", "VerifyRequest"),
             "content": {JSON_TYPE: {"schema": _schema_ref(route.request_schema)}},
         }
     responses: dict[str, Any] = {}

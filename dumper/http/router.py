@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from dumper.errors import (
+    AgeKeyRequired,
     BackupCorrupt,
     ConfirmationRequired,
     Conflict,
@@ -90,6 +91,7 @@ class RangeNotSatisfiable(DumperError):
 # InvalidInput). Anything not listed is a logged 500 with a generic message.
 ERROR_TABLE: tuple[tuple[type[DumperError], int, str], ...] = (
     (ConfirmationRequired, 400, "confirmation_required"),
+    (AgeKeyRequired, 422, "key_required"),
     (InvalidInput, 422, "invalid_input"),
     (BadRequest, 400, "bad_request"),
     (NotFound, 404, "not_found"),

@@ -49,12 +49,13 @@ API_FIELDS = {
     " notify ping_url keep_last keep_daily keep_weekly keep_monthly keep_yearly"
     " schedule_kind schedule_every_hours schedule_minute schedule_weekdays verify_after_backup"
     " strict created_at updated_at"
-    " has_password password_error tls tls_ca tls_cert has_tls_key next_run_at last_backup_status"
+    " has_password password_error tls tls_ca tls_cert has_tls_key encryption age_recipient"
+    " has_age_passphrase next_run_at last_backup_status"
     " last_backup_at last_backup_size_bytes last_backup_warnings last_success_at"
     " last_success_size_bytes stale running_job last_verification",
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"
     " file_name file_exists size_bytes sha256 tables rows notes warnings error_code progress"
-    " verification file_check",
+    " verification file_check encrypted",
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
     " statements notes progress database clean selected_tables tables rows",
     JobView: "kind id target_id target_name started_at progress",

@@ -27,6 +27,7 @@ export interface Backup {
   progress: BackupProgress | null
   verification: Verification | null
   file_check: FileState | null
+  encrypted: boolean
 }
 
 export interface BackupContents {
@@ -315,6 +316,9 @@ export interface Target {
   tls_ca: string
   tls_cert: string
   has_tls_key: boolean
+  encryption: 'off' | 'recipient' | 'passphrase'
+  age_recipient: string
+  has_age_passphrase: boolean
   next_run_at: string | null
   last_backup_status: Status | null
   last_backup_at: string | null
@@ -387,4 +391,9 @@ export interface Verification {
   started_at: string
   finished_at: string | null
   notes: string
+}
+
+export interface VerifyRequest {
+  identity?: string | null
+  passphrase?: string | null
 }
