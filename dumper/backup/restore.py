@@ -217,6 +217,11 @@ def restore_file(
             f"restore cancelled after 0 statements, {exc.message}", statements=0
         ) from exc
     notes = _check_whole(info, opts)
+    if opts.tables is not None and info.table_rows:  # our manifest lists every table
+        unknown = sorted(set(opts.tables) - set(info.table_rows))
+        if unknown:
+            message = "tables not in the backup: " + ", ".join(unknown)
+            raise InvalidInput(message, fields={"tables": message})
     if opts.definer not in (None, "keep", "current_user"):
         raise InvalidInput("definer must be keep or current_user", fields={"definer": "invalid"})
     scope = Scope(info.databases, opts.source_database, opts.tables)
