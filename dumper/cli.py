@@ -48,9 +48,12 @@ from dumper.log import scrub
 def _add_dump(sub: argparse._SubParsersAction[Parser]) -> None:
     p = sub.add_parser(
         "dump",
-        help="dump one database to a .sql.gz / .sql file or stdout",
+        help="dump one database to a .sql.gz / .sql file or stdout, or a whole server",
         description="Dump one database. Leave the password out of the URL and give it in "
-        "--password-file or MYSQL_PWD.",
+        "--password-file or MYSQL_PWD. A URL without a database (mysql://u@h:3306/) dumps "
+        "every database the user can see, except mysql, information_schema, "
+        "performance_schema, sys and --exclude, into the folder -o DIR, one DATABASE.sql.gz "
+        "each; DIR appears complete or not at all.",
     )
     add_dsn(p)
     p.add_argument(
@@ -59,7 +62,13 @@ def _add_dump(sub: argparse._SubParsersAction[Parser]) -> None:
         required=True,
         metavar="FILE",
         help="FILE.sql.gz (gzip), FILE.sql (plain), FILE.sql.gz.age (gzip, then encrypted "
-        "with age: needs --recipient or --passphrase-file) or - (plain SQL on stdout)",
+        "with age: needs --recipient or --passphrase-file) or - (plain SQL on stdout); a "
+        "new or empty folder for a whole server",
+    )
+    p.add_argument(
+        "--exclude",
+        metavar="PATTERNS",
+        help="whole server: leave out these databases (comma-separated, * matches any text)",
     )
     p.add_argument(
         "--recipient",
@@ -86,7 +95,7 @@ def _add_dump(sub: argparse._SubParsersAction[Parser]) -> None:
     p.set_defaults(handler=_cmd_dump)
 
 
-def _recipients(args: argparse.Namespace) -> list[Any]:
+def _recipients(args: argparse.Namespace, *, server: bool = False) -> list[Any]:
     from dumper.backup.agefile import Passphrase, X25519Recipient
     from dumper.cli_common import read_password
 
@@ -95,6 +104,8 @@ def _recipients(args: argparse.Namespace) -> list[Any]:
     found: list[Any] = [X25519Recipient.parse(r) for r in args.recipient or ()]
     if args.passphrase_file is not None:
         found.append(Passphrase(read_password(args.passphrase_file).encode()))
+    if server:
+        return found  # each file of the set is named .sql.gz.age then
     encrypted_name = args.output.endswith(".age")
     if found and not encrypted_name:
         raise InvalidInput("an encrypted dump is written to FILE.sql.gz.age: name it so")
@@ -104,19 +115,16 @@ def _recipients(args: argparse.Namespace) -> list[Any]:
 
 
 def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
-    from dumper.backup.dump import DumpOptions, DumpProgress, dump_database, dump_to_stream
+    from dumper.backup.dump import DumpOptions, dump_database, dump_to_stream
 
-    encrypt_to = _recipients(args)
     options = DumpOptions(parallel_connections=args.parallel)
-    params = dsn_params(args, ctx)
-    line = ProgressLine(ctx)
-
-    def progress(p: DumpProgress) -> None:
-        table = f" {p.table}" if p.table else ""
-        line.show(
-            f"dumping{table} ({p.tables_done}/{p.tables_total} tables) "
-            f"{p.rows:,} rows {human(p.bytes_written)}"
-        )
+    params = dsn_params(args, ctx, server=True)
+    if not params.database:
+        return _dump_server(args, ctx, params, options)
+    if args.exclude is not None:
+        raise InvalidInput("--exclude needs a URL without a database (a whole server)")
+    encrypt_to = _recipients(args)
+    line, progress = _dump_progress(ctx)
 
     try:
         if args.output == "-":
@@ -145,6 +153,51 @@ def _cmd_dump(args: argparse.Namespace, ctx: Context) -> int:
     ctx.stdout.write(
         f"dumped {result.tables} tables, {result.rows:,} rows to {result.path} "
         f"({human(result.size_bytes)}, sha256 {result.sha256})\n"
+    )
+    return EXIT_OK
+
+
+def _dump_progress(ctx: Context) -> tuple[ProgressLine, Callable[[Any], None]]:
+    line = ProgressLine(ctx)
+
+    def progress(p: Any) -> None:
+        table = f" {p.table}" if p.table else ""
+        line.show(
+            f"dumping{table} ({p.tables_done}/{p.tables_total} tables) "
+            f"{p.rows:,} rows {human(p.bytes_written)}"
+        )
+
+    return line, progress
+
+
+def _dump_server(args: argparse.Namespace, ctx: Context, params: Any, options: Any) -> int:
+    from dumper.backup.serverset import dump_server, parse_exclude
+
+    if args.output == "-":
+        raise InvalidInput("a whole server is dumped into a folder: give -o DIR, not -")
+    encrypt_to = _recipients(args, server=True)
+    line, progress = _dump_progress(ctx)
+    try:
+        result = dump_server(
+            params,
+            Path(args.output),
+            exclude=parse_exclude(args.exclude),
+            progress=progress,
+            cancel=ctx.cancel,
+            options=options,
+            encrypt_to=encrypt_to,
+        )
+    finally:
+        line.done()
+    for warning in result.warnings:
+        ctx.stderr.write(f"dumper: warning: {warning}\n")
+    for e in result.databases:
+        ctx.stdout.write(
+            f"{e.database}: {e.tables} tables, {e.rows:,} rows, {human(e.size_bytes)}\n"
+        )
+    ctx.stdout.write(
+        f"dumped {len(result.databases)} databases, {result.tables} tables, "
+        f"{result.rows:,} rows to {result.path} ({human(result.size_bytes)})\n"
     )
     return EXIT_OK
 

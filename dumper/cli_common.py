@@ -92,14 +92,15 @@ _PS_WARNING = (
 )
 
 
-def dsn_params(args: argparse.Namespace, ctx: Context) -> Any:
+def dsn_params(args: argparse.Namespace, ctx: Context, *, server: bool = False) -> Any:
     """The DSN's connection parameters; the password from the DSN, --password-file or
-    MYSQL_PWD, in that order. Ctrl-C also ends the connection attempt."""
+    MYSQL_PWD, in that order. Ctrl-C also ends the connection attempt. `server`: the DSN may
+    leave the database out (database "")."""
     import dataclasses
 
     from dumper.backup.dsn import parse_dsn, password_in_dsn
 
-    params = parse_dsn(args.dsn)  # a malformed DSN is reported before anything else
+    params = parse_dsn(args.dsn, server=server)  # a malformed DSN is reported before anything else
     in_dsn = password_in_dsn(args.dsn)
     if in_dsn and args.password_file is not None:
         raise InvalidInput("give the password in the DSN or in --password-file, not both")

@@ -58,10 +58,11 @@ class ConnParams:
         return f"mysql://{self.user}@{self.host}:{self.port}/{self.database}"
 
 
-def parse_dsn(url: str, *, env_password: str | None = None) -> ConnParams:
+def parse_dsn(url: str, *, env_password: str | None = None, server: bool = False) -> ConnParams:
     """Parse `mysql://USER[:PASSWORD]@HOST[:PORT]/DB`; parts are percent-decoded.
 
     A password missing from the URL is taken from `env_password` (the CLI passes MYSQL_PWD).
+    `server`: the database may be left out (`mysql://u@h:3306/`, database "": the whole server).
     """
     try:
         parts = urlsplit(url)
@@ -73,7 +74,7 @@ def parse_dsn(url: str, *, env_password: str | None = None) -> ConnParams:
     if not parts.hostname:
         raise InvalidInput("DSN has no host", fields={"dsn": "host missing"})
     database = unquote(parts.path.lstrip("/"))
-    if not database or "/" in parts.path.lstrip("/"):
+    if (not database and not server) or "/" in parts.path.lstrip("/"):
         raise InvalidInput("DSN must name exactly one database", fields={"dsn": "database missing"})
     # urlsplit lower-cases hostname; keep the netloc's own spelling for sockets/hosts alike
     host = unquote(parts.netloc.rsplit("@", 1)[-1])
