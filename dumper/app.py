@@ -515,6 +515,7 @@ class App:
             schedule_weekdays=list(t.schedule_weekdays),
             verify_after_backup=t.verify_after_backup,
             strict=t.strict,
+            parallel_connections=t.parallel_connections,
             created_at=t.created_at,
             updated_at=t.updated_at,
             has_password=t.password_enc is not None,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dumper.backup.agefile import Identity, Recipient
     from dumper.backup.compare import CompareResult
     from dumper.backup.dsn import ConnParams
-    from dumper.backup.dump import DumpProgress, DumpResult
+    from dumper.backup.dump import DumpOptions, DumpProgress, DumpResult
     from dumper.backup.restore import RestoreOptions, RestoreProgress, RestoreResult
     from dumper.backup.verify import VerifyResult
 
@@ -31,6 +31,7 @@ class DumpFn(Protocol):
         mode: int = ...,
         strict: bool = ...,  # fail (PrivilegeMissing) rather than warn on missing grants
         encrypt_to: Sequence[Recipient] = ...,  # an age file for these (encrypted backups)
+        options: DumpOptions | None = ...,  # parallel_connections and tuning
     ) -> DumpResult: ...
 
 

@@ -203,4 +203,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN age_passphrase_enc BLOB;
         """,
     ),
+    (
+        15,
+        """
+        ALTER TABLE targets ADD COLUMN parallel_connections INTEGER NOT NULL DEFAULT 1;
+        """,
+    ),
 )

@@ -100,6 +100,8 @@ class TargetFields:
     # the passphrase kept apart, encrypted
     encryption: str = "off"
     age_recipient: str = ""
+    # connections reading table data at once (dumper.backup.parallel), 1-4
+    parallel_connections: int = 1
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class Target:
     encryption: str = "off"
     age_recipient: str = ""
     age_passphrase_enc: bytes | None = None
+    parallel_connections: int = 1
 
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"

@@ -77,6 +77,7 @@ class TargetView:
     schedule_weekdays: list[Weekday]
     verify_after_backup: bool
     strict: bool  # missing visibility grants fail a backup instead of a warning
+    parallel_connections: int  # connections reading table data at once (1-4)
     created_at: datetime
     updated_at: datetime
     has_password: bool

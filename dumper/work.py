@@ -16,6 +16,7 @@ from dumper import verification
 from dumper.backup.agefile import Identity, Passphrase, Recipient
 from dumper.backup.agestream import check_structure
 from dumper.backup.dsn import ConnParams
+from dumper.backup.dump import DumpOptions
 from dumper.clock import Clock
 from dumper.engine import Engine
 from dumper.errors import BackupCorrupt, Cancelled, DumperError, DumpFailed
@@ -113,6 +114,9 @@ class Work:
                 cancel=job.cancel,
                 mode=self.folder.file_mode,
                 strict=bool(target and target.strict),
+                options=DumpOptions(parallel_connections=target.parallel_connections)
+                if target
+                else None,
                 **encrypted,
             )
             self._check_dump(params, path, result, job)

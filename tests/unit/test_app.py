@@ -48,7 +48,7 @@ API_FIELDS = {
     TargetView: "id name host port dbname user comment schedule_time retention_days auto_compress"
     " notify ping_url keep_last keep_daily keep_weekly keep_monthly keep_yearly"
     " schedule_kind schedule_every_hours schedule_minute schedule_weekdays verify_after_backup"
-    " strict created_at updated_at"
+    " strict parallel_connections created_at updated_at"
     " has_password password_error tls tls_ca tls_cert has_tls_key encryption age_recipient"
     " has_age_passphrase next_run_at last_backup_status"
     " last_backup_at last_backup_size_bytes last_backup_warnings last_success_at"

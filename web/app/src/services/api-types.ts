@@ -308,6 +308,7 @@ export interface Target {
   schedule_weekdays: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   verify_after_backup: boolean
   strict: boolean
+  parallel_connections: number
   created_at: string
   updated_at: string
   has_password: boolean
@@ -355,6 +356,7 @@ export interface TargetInput {
   schedule_weekdays?: ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[]
   verify_after_backup?: boolean
   strict?: boolean
+  parallel_connections?: number
   tls?: 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
   tls_ca?: string
   tls_cert?: string
