@@ -107,6 +107,15 @@ describe('target form: operations fields', () => {
   })
 })
 
+describe('target form: parallel connections', () => {
+  it('keeps the number through edit and save, 1 for a new target', () => {
+    expect(toTargetInput(valid(), 'create').parallel_connections).toBe(1)
+    const form = formFromTarget(makeTarget({ parallel_connections: 3 }))
+    expect(form.ops.parallel_connections).toBe(3)
+    expect(toTargetInput(form, 'edit').parallel_connections).toBe(3)
+  })
+})
+
 describe('target form: dead-man switch', () => {
   it('sends the ping URL, null when empty, and refuses what is not http(s)', () => {
     const form = valid()

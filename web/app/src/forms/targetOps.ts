@@ -21,6 +21,8 @@ export interface TargetOps {
   verify_after_backup: boolean
   /** fail a backup whose user may not see every object (default: a warning) */
   strict: boolean
+  /** connections that read table data at once (1-4) */
+  parallel_connections: number
   /** dead-man's switch; '' for none */
   ping_url: string
   keep: Record<KeepRule, string>
@@ -39,6 +41,7 @@ export function emptyOps(): TargetOps {
     notify: true,
     verify_after_backup: false,
     strict: false,
+    parallel_connections: 1,
     ping_url: '',
     keep: { keep_last: '0', keep_daily: '0', keep_weekly: '0', keep_monthly: '0', keep_yearly: '0' },
     schedule_kind: 'daily',
@@ -55,6 +58,7 @@ export function opsFromTarget(t: Target): TargetOps {
     notify: t.notify,
     verify_after_backup: t.verify_after_backup,
     strict: t.strict,
+    parallel_connections: t.parallel_connections,
     ping_url: t.ping_url ?? '',
     keep,
     schedule_kind: t.schedule_kind,
@@ -110,6 +114,7 @@ export function opsInput(o: TargetOps): Partial<TargetInput> {
     notify: o.notify,
     verify_after_backup: o.verify_after_backup,
     strict: o.strict,
+    parallel_connections: o.parallel_connections,
     ping_url: o.ping_url.trim() || null,
     ...keepValues(o),
   }

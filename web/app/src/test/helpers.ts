@@ -88,6 +88,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     schedule_weekdays: [],
     verify_after_backup: false,
     strict: false,
+    parallel_connections: 1,
     tls: 'preferred',
     tls_ca: '',
     tls_cert: '',

@@ -60,4 +60,15 @@ describe('TargetOpsFields', () => {
     expect(f.calls).toHaveLength(0)
     expect(w.find('[data-retention-preview]').exists()).toBe(false)
   })
+
+  it('offers 1 to 4 connections, says what more than one needs, and sets the number', async () => {
+    mockFetch({})
+    const w = await mountAt('/targets/new')
+    const select = w.get('select[name="parallel_connections"]')
+    expect(select.findAll('option').map((o) => o.text())).toEqual(['1', '2', '3', '4'])
+    expect(w.text()).toContain('RELOAD privilege')
+    await select.setValue('3')
+    const ops = w.props('modelValue') as ReturnType<typeof emptyOps>
+    expect(ops.parallel_connections).toBe(3)
+  })
 })
