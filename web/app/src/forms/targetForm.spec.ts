@@ -81,6 +81,8 @@ describe('form <-> API body', () => {
       tls: 'preferred',
       tls_ca: '',
       tls_cert: '',
+      encryption: 'off',
+      age_recipient: '',
     })
   })
 

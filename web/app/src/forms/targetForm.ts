@@ -26,7 +26,18 @@ export interface TargetFormState {
   tls_ca: string
   tls_cert: string
   tls_key: string
+  /** encrypted backups (age); age_passphrase empty on edit keeps the stored one */
+  encryption: EncryptionMode
+  age_recipient: string
+  age_passphrase: string
+  hasStoredPassphrase: boolean
 }
+
+export type EncryptionMode = NonNullable<TargetInput['encryption']>
+export const ENCRYPTION_MODES: readonly EncryptionMode[] = ['off', 'recipient', 'passphrase']
+/** An age X25519 recipient: bech32 of 32 bytes (the server checks the checksum). */
+const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/
+export const PASSPHRASE_MIN = 12
 
 export type TlsMode = NonNullable<TargetInput['tls']>
 export const TLS_MODES: readonly TlsMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
@@ -66,6 +77,10 @@ export function emptyForm(): TargetFormState {
     tls_ca: '',
     tls_cert: '',
     tls_key: '',
+    encryption: 'off',
+    age_recipient: '',
+    age_passphrase: '',
+    hasStoredPassphrase: false,
   }
 }
 
@@ -91,6 +106,10 @@ export function formFromTarget(t: Target): TargetFormState {
     tls_ca: t.tls_ca,
     tls_cert: t.tls_cert,
     tls_key: '',
+    encryption: t.encryption,
+    age_recipient: t.age_recipient,
+    age_passphrase: '',
+    hasStoredPassphrase: t.has_age_passphrase,
   }
 }
 
@@ -131,7 +150,24 @@ export function validateTarget(s: TargetFormState): FieldIssues {
   if (timed && !isValidHHMM(s.schedule_time)) set('schedule_time', { key: 'validation.time' })
   if (s.scheduleEnabled) Object.assign(issues, validateSchedule(s.ops))
   set('retention_days', intIssue(s.retention_days, LIMITS.retention))
+  Object.assign(issues, validateEncryption(s))
   return { ...issues, ...validateOps(s.ops) }
+}
+
+/** The encryption fields' rules (dumper/encryption.py check_fields). */
+export function validateEncryption(s: TargetFormState): FieldIssues {
+  const issues: FieldIssues = {}
+  if (s.encryption === 'recipient') {
+    if (!AGE_RECIPIENT.test(s.age_recipient.trim())) issues.age_recipient = { key: 'encryption.field.recipient' }
+    if (s.ops.verify_after_backup) issues.verify_after_backup = { key: 'encryption.field.noVerifyAfter' }
+  }
+  if (s.encryption === 'passphrase' && s.age_passphrase === '' && !s.hasStoredPassphrase) {
+    issues.age_passphrase = { key: 'encryption.field.passphraseRequired' }
+  }
+  if (s.age_passphrase !== '' && [...s.age_passphrase].length < PASSPHRASE_MIN) {
+    issues.age_passphrase = { key: 'encryption.field.passphraseShort', params: { min: PASSPHRASE_MIN } }
+  }
+  return issues
 }
 
 /** The schedule part of the API body: the local time (and weekdays) as UTC. */
@@ -168,8 +204,12 @@ export function toTargetInput(s: TargetFormState, mode: 'create' | 'edit'): Targ
     tls: s.tls,
     tls_ca: s.tls_ca,
     tls_cert: s.tls_cert,
+    // always sent too: a PUT without it would turn encryption off
+    encryption: s.encryption,
+    age_recipient: s.age_recipient.trim(),
   }
   if (mode === 'create' || s.password !== '') input.password = s.password
   if (s.tls_key !== '') input.tls_key = s.tls_key
+  if (s.encryption === 'passphrase' && s.age_passphrase !== '') input.age_passphrase = s.age_passphrase
   return input
 }

@@ -12,7 +12,7 @@ describe('error texts', () => {
     const codes = [
       'bad_request', 'confirmation_required', 'invalid_input', 'not_found', 'conflict', 'decryption_failed',
       'connection_failed', 'backup_corrupt', 'payload_too_large', 'unauthorized', 'forbidden',
-      'too_many_requests', 'method_not_allowed', 'range_not_satisfiable', 'internal',
+      'too_many_requests', 'method_not_allowed', 'range_not_satisfiable', 'internal', 'key_required',
     ]
     for (const code of codes) {
       const text = errorText(new ApiError(400, code, 'server says'), de)
@@ -70,6 +70,16 @@ describe('error texts', () => {
     [416, 'range_not_satisfiable', 'range not satisfiable'],
     [500, 'internal', 'internal server error'],
     [502, 'connection_failed', 'cannot connect to mysql://backup@db.lan:3306/shop: invalid host name'],
+    [422, 'key_required', 'this backup is encrypted: give its identity (AGE-SECRET-KEY-1...) or passphrase', { identity: 'required' }],
+    [422, 'key_required', 'the identity or passphrase given does not open this encrypted backup', { identity: 'no match' }],
+    [422, 'key_required', 'the encrypted file is whole as far as can be seen without its key (3 chunks, the recorded sha256 matches); the test restore needs its identity or passphrase', { identity: 'required' }],
+    [422, 'invalid_input', 'invalid encryption: age_passphrase, age_recipient, verify_after_backup', {
+      age_recipient: 'must be an age public key (age1...)',
+      age_passphrase: 'must be at least 12 characters',
+      verify_after_backup: 'cannot be on with a recipient: only its identity, kept offline, reads the backups',
+    }],
+    [422, 'invalid_input', 'invalid encryption: age_passphrase', { age_passphrase: 'is required for passphrase encryption' }],
+    [422, 'invalid_input', 'give identity or passphrase, not both', { identity: 'give identity or passphrase, not both' }],
     [502, 'connection_failed', 'cannot connect to mysql://backup@db.lan:3306/shop: the server accepted the connection but did not answer the MySQL handshake within 15 s (is this a MySQL port?)'],
   ]
   // English words of our own that must not show in German (names, numbers and MySQL's text aside).

@@ -25,6 +25,7 @@ const CODE_TEXT: Record<string, MessageKey> = {
   decryption_failed: 'error.decryption_failed',
   connection_failed: 'error.connection_failed',
   backup_corrupt: 'error.backup_corrupt',
+  key_required: 'error.key_required',
   payload_too_large: 'error.payload_too_large',
   length_required: 'error.length_required',
   unauthorized: 'error.unauthorized',
@@ -79,6 +80,11 @@ const MESSAGE_TEXT: Record<string, readonly Known[]> = {
     ],
   ],
   connection_failed: CONNECTION,
+  key_required: [
+    [/^this backup is encrypted/, 'encryption.error.required'],
+    [/^the identity or passphrase given does not open/, 'encryption.error.noMatch'],
+    [/^the encrypted file is whole as far as can be seen without its key \((?<chunks>\d+) chunks/, 'encryption.error.checkedWithoutKey'],
+  ],
 }
 
 /** The field messages of dumper/inputs.py and targets.py (and the store's "already taken"). */
@@ -99,6 +105,13 @@ const FIELD_TEXT: readonly Known[] = [
   [/^must be an object$/, 'validation.object'],
   [/^invalid$/, 'validation.invalid'],
   [/^must be 1 to 64 letters, digits, _, \$ or -$/, 'validation.databaseName'],
+  [/^required$/, 'validation.required'],
+  [/^no match$/, 'encryption.field.noMatch'],
+  [/^must be an age public key/, 'encryption.field.recipient'],
+  [/^cannot be on with a recipient/, 'encryption.field.noVerifyAfter'],
+  [/^is required for passphrase encryption$/, 'encryption.field.passphraseRequired'],
+  [/^must be at least (?<min>\d+) characters$/, 'encryption.field.passphraseShort'],
+  [/^give identity or passphrase, not both$/, 'encryption.field.both'],
 ]
 
 /** Field names as the form labels them; others (none the API documents) show as sent. */
@@ -123,6 +136,12 @@ const FIELD_LABEL: Record<string, MessageKey> = {
   target_id: 'field.targetId',
   source_database: 'field.sourceDatabase',
   accept_unmarked: 'field.acceptUnmarked',
+  identity: 'encryption.key',
+  passphrase: 'encryption.key',
+  encryption: 'encryption.legend',
+  age_recipient: 'encryption.recipient',
+  age_passphrase: 'encryption.passphrase',
+  verify_after_backup: 'edit.verifyAfter',
 }
 
 /** A job's notes (dumper/jobs.py, targets.py) that say the same in every failed or cancelled run. */

@@ -1,4 +1,5 @@
 // UI texts in English and German. German must have every English key (the type enforces it).
+import { ageDe, ageEn } from './messagesAge'
 import { fileCheckDe, fileCheckEn } from './messagesFileCheck'
 import { opsDe, opsEn } from './messagesOps'
 import { privDe, privEn } from './messagesPriv'
@@ -312,6 +313,7 @@ export const en = {
   ...fileCheckEn,
   ...privEn,
   ...uploadEn,
+  ...ageEn,
 } as const
 
 export type MessageKey = keyof typeof en
@@ -629,4 +631,5 @@ export const de: Messages = {
   ...fileCheckDe,
   ...privDe,
   ...uploadDe,
+  ...ageDe,
 }

@@ -36,13 +36,14 @@ export type {
   FileCheck,
   FileState,
   AdoptRequest,
+  VerifyRequest,
 } from './api-types'
 import type { AdoptRequest } from './api-types'
 import type { CreatedToken, Token, TokenInput } from './api-types'
 import type { Channel, ChannelInput, ChannelTestReport, Delivery } from './api-types'
 import type { RetentionPreview } from './api-types'
 import type { FileCheck } from './api-types'
-import type { BackupContents, RestoreRequest } from './api-types'
+import type { BackupContents, RestoreRequest, VerifyRequest } from './api-types'
 import type {
   Backup,
   ConnectionReport,
@@ -314,7 +315,9 @@ export const api = {
   getRestore: (id: number) => request<Restore>('GET', `/api/restores/${id}`),
   /** Asks a running or queued backup to stop (202: it still runs until the worker stops). */
   cancelBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/cancel`),
-  verifyBackup: (id: number) => request<Backup>('POST', `/api/backups/${id}/verify`),
+  /** An encrypted backup's key (`identity` or `passphrase`) goes in `req`, for this verification only. */
+  verifyBackup: (id: number, req?: VerifyRequest) =>
+    request<Backup>('POST', `/api/backups/${id}/verify`, req ? { body: req } : {}),
   uploadBackup,
   /** Makes a file Settings lists as unknown a backup of a target, in place (201: that backup). */
   adoptFile: (req: AdoptRequest) => request<Backup>('POST', '/api/backups/adopt', { body: req }),

@@ -93,6 +93,9 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     tls_ca: '',
     tls_cert: '',
     has_tls_key: false,
+    encryption: 'off',
+    age_recipient: '',
+    has_age_passphrase: false,
     created_at: '2026-11-26T10:00:00Z',
     updated_at: '2026-11-26T10:00:00Z',
     has_password: true,
@@ -133,6 +136,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     progress: null,
     verification: null,
     file_check: null,
+    encrypted: false,
     ...over,
   }
 }
