@@ -15,7 +15,6 @@ export const ageEn = {
   'encryption.passphraseHelp':
     'At least 12 characters, stored encrypted. The service can read these backups itself, so can whoever has its database and APP_ENC_KEY.',
   'encryption.passphraseKeep': 'Leave empty to keep the stored passphrase.',
-  'encryption.badge': 'encrypted',
   'encryption.key': 'Key of this encrypted backup',
   'encryption.keyHelp':
     'Paste the private key (the AGE-SECRET-KEY-1… line or the whole key file) or the passphrase. It is used for this operation only and never stored.',
@@ -55,7 +54,6 @@ export const ageDe: Record<keyof typeof ageEn, string> = {
   'encryption.passphraseHelp':
     'Mindestens 12 Zeichen, verschlüsselt gespeichert. Der Dienst kann diese Backups selbst lesen, ebenso wer seine Datenbank und APP_ENC_KEY hat.',
   'encryption.passphraseKeep': 'Leer lassen, um die gespeicherte Passphrase zu behalten.',
-  'encryption.badge': 'verschlüsselt',
   'encryption.key': 'Schlüssel dieses verschlüsselten Backups',
   'encryption.keyHelp':
     'Den privaten Schlüssel (die Zeile AGE-SECRET-KEY-1… oder die ganze Schlüsseldatei) oder die Passphrase einfügen. Er wird nur für diesen Vorgang verwendet und nie gespeichert.',
