@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumper import __version__, encryption, filecheck, restores, verification
+from dumper import __version__, encryption, filecheck, restores, serversets, verification
 from dumper.backup.dsn import connect
-from dumper.backup.probe import probe
 from dumper.clock import Clock, SystemClock
 from dumper.config import Config
 from dumper.crypto import Cipher
@@ -272,12 +271,12 @@ class App:
         self, data: Mapping[str, Any] | None = None, *, target_id: int | None = None
     ) -> ConnectionReport:
         """Try the connection: server version, database exists, the user can read it."""
-        if target_id is not None:
-            params = self.targets.conn_params(self.store.require_target(target_id))
-        else:
-            given = validate_target(data or {}, required=CONNECTION_FIELDS)
-            params = given.conn_params(self.config.db_connect_timeout)
-        return probe(params, self._connect)
+        if target_id is not None:  # for `*` the databases a backup would take
+            target = self.store.require_target(target_id)
+            return serversets.probe_target(self.targets.conn_params(target), target, self._connect)
+        given = validate_target(data or {}, required=CONNECTION_FIELDS)
+        params = given.conn_params(self.config.db_connect_timeout)
+        return serversets.probe_target(params, given.fields, self._connect)
 
     # -- backups and restores ---------------------------------------------------------------
 
@@ -518,6 +517,7 @@ class App:
             parallel_connections=t.parallel_connections,
             created_at=t.created_at,
             updated_at=t.updated_at,
+            exclude=t.exclude,
             has_password=t.password_enc is not None,
             password_error=self.targets.password_error(t),
             tls=t.tls,
@@ -561,7 +561,7 @@ class App:
             file_name=path.name
             if path and (b.status in (RUNNING, SUCCESS) or path.is_file())
             else None,
-            file_exists=b.status != RUNNING and path is not None and path.is_file(),
+            file_exists=b.status != RUNNING and self.folder.has_file(b.file_path),
             size_bytes=size,
             sha256=b.sha256,
             tables=b.tables,
@@ -575,6 +575,7 @@ class App:
             encrypted=bool(b.file_path and b.file_path.endswith(encryption.AGE_SUFFIX)),
         )
 
+            databases=serversets.databases_view(self.store, b.id),
     def _restore_view(self, r: Restore) -> RestoreView:
         return restore_view(r, self.runner.find("restore", r.id) if r.status == RUNNING else None)
 

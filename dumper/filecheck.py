@@ -221,6 +221,13 @@ class FileCheck:
         path = self.folder.file(c.file_path)
         if path is None:
             return None
+        if path.is_dir():  # a backup set: each of its files against the set's manifest
+            from dumper.serversets import check_files
+
+            try:
+                return check_files(path, self._hash) or (OK, "")
+            except OSError as exc:
+                return CORRUPT, f"{path.name} cannot be read: {exc.strerror or exc}"
         try:
             digest = self._hash(path)
         except FileNotFoundError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from dumper.backup.serverset import is_set
 from dumper.backup.sink import make_dir, part_path
 from dumper.log import get_logger
 
@@ -66,8 +67,9 @@ class BackupFolder:
         return self.path / path
 
     def has_file(self, file_path: str | None) -> bool:
+        """Whether the backup's file (or a set's folder) is there."""
         path = self.file(file_path)
-        return path is not None and path.is_file()
+        return path is not None and (path.is_file() or path.is_dir())
 
     def new_name(
         self,
@@ -77,12 +79,13 @@ class BackupFolder:
         compress: bool,
         taken: Collection[str],
         encrypted: bool = False,
+        folder: bool = False,
     ) -> str:
         """A free file name for a new backup: TARGET_YYYY-MM-DD_HH-MM-SS.sql[.gz][.age], `_2`...
         when a row, a running job (`taken`), a file or a .part already has it; an encrypted one
-        is always gzip inside."""
+        is always gzip inside. `folder`: a backup set's folder, no extension."""
         stem = f"{safe_name(target_name)}_{now:%Y-%m-%d_%H-%M-%S}"
-        ext = ".sql.gz.age" if encrypted else ".sql.gz" if compress else ".sql"
+        ext = "" if folder else ".sql.gz.age" if encrypted else ".sql.gz" if compress else ".sql"
         n = 1
         while True:
             name = f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}"
@@ -96,7 +99,7 @@ class BackupFolder:
         path = self.file(file_path)
         if path is not None:
             for leftover in (path, part_path(path)):
-                leftover.unlink(missing_ok=True)
+                remove_path(leftover)
 
     def remove_part(self, file_path: str | None) -> str | None:
         """Delete the .part a dead or cut-off job left; its name when there was one."""
@@ -105,7 +108,7 @@ class BackupFolder:
             return None
         part = part_path(path)
         try:
-            part.unlink()
+            remove_path(part, missing_ok=False)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -143,6 +146,8 @@ class BackupFolder:
             for entry in os.scandir(self.path):
                 if entry.is_file(follow_symlinks=False):
                     backups += entry.stat().st_size
+                elif entry.is_dir(follow_symlinks=False):  # a backup set: its files
+                    backups += sum(f.stat().st_size for f in os.scandir(entry) if f.is_file())
             disk = shutil.disk_usage(self.path)
         except OSError:
             return DiskUsage(0, 0, 0, backups)
@@ -151,3 +156,14 @@ class BackupFolder:
     def writable(self) -> bool:
         # access() also reports a read-only mount, and leaves no probe file for unknown_files
         return self.path.is_dir() and os.access(self.path, os.W_OK | os.X_OK)
+
+
+def remove_path(path: Path, *, missing_ok: bool = True) -> None:
+    """Delete a file, or a backup set's folder with its files (never following a link); any
+    other folder is left alone (IsADirectoryError)."""
+    if path.is_dir() and not path.is_symlink() and (is_set(path) or path.name.endswith(".part")):
+        shutil.rmtree(path)
+    elif missing_ok:
+        path.unlink(missing_ok=True)
+    else:
+        path.unlink()

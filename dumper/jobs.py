@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from dumper import verification
+from dumper import serversets, verification
 from dumper.backup.dsn import ConnParams
 from dumper.backup.probe import count_base_tables
 from dumper.clock import Clock
@@ -161,6 +161,7 @@ class JobRunner:
                 compress=target.auto_compress,
                 taken=taken,
                 encrypted=target.encryption != "off",
+                folder=serversets.is_server(target),
             )
             row = self.store.insert_backup(target.id, now, file_name, trigger)
             if params is None:

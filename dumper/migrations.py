@@ -209,4 +209,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE targets ADD COLUMN parallel_connections INTEGER NOT NULL DEFAULT 1;
         """,
     ),
+    (
+        16,
+        """
+        ALTER TABLE targets ADD COLUMN exclude TEXT NOT NULL DEFAULT '';
+        CREATE TABLE backup_databases (
+            backup_id INTEGER NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            file TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            tables_count INTEGER NOT NULL,
+            rows_count INTEGER NOT NULL,
+            PRIMARY KEY (backup_id, position)
+        );
+        """,
+    ),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dumper.clock import Clock
-from dumper.folder import BackupFolder
+from dumper.folder import BackupFolder, remove_path
 from dumper.log import get_logger
 from dumper.store import CANCELLED, RUNNING, SUCCESS, Backup, Store, Target
 
@@ -147,7 +147,7 @@ def rotate(target: Target, store: Store, clock: Clock, folder: BackupFolder) -> 
         label = path.name if path is not None else f"backup {backup.id}"
         if path is not None:
             try:
-                path.unlink()
+                remove_path(path, missing_ok=False)  # a file, or a backup set's folder
             except FileNotFoundError:
                 log.info("rotation: %s of target %s was already gone", label, target.name)
             except OSError as exc:

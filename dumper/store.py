@@ -26,6 +26,7 @@ from dumper.errors import Conflict, NotFound
 from dumper.migrations import MIGRATIONS
 from dumper.restore_rows import RestoreRows, restore_from_row
 from dumper.schedule_rows import ScheduleRows
+from dumper.set_rows import SetRows
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 # the database file and the files sqlite keeps beside it; all hold the stored targets
@@ -48,12 +49,7 @@ class Trigger(StrEnum):
     SCHEDULED = "scheduled"
 
 
-RUNNING, SUCCESS, FAILED, CANCELLED = (
-    Status.RUNNING,
-    Status.SUCCESS,
-    Status.FAILED,
-    Status.CANCELLED,
-)
+RUNNING, SUCCESS, FAILED, CANCELLED = tuple(Status)  # in the order Status declares them
 
 
 ScheduleKind = Literal["daily", "hourly", "weekly"]
@@ -103,6 +99,7 @@ class TargetFields:
     # connections reading table data at once (dumper.backup.parallel), 1-4
     parallel_connections: int = 1
 
+    exclude: str = ""  # dbname "*" (a whole server): databases left out, "a, test_*"
 
 @dataclass(frozen=True)
 class Target:
@@ -141,6 +138,7 @@ class Target:
     age_passphrase_enc: bytes | None = None
     parallel_connections: int = 1
 
+    exclude: str = ""
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
 
@@ -210,7 +208,7 @@ def _make_private(path: Path) -> None:
             file.chmod(0o600)
 
 
-class Store(RestoreRows, ScheduleRows):
+class Store(RestoreRows, ScheduleRows, SetRows):
     """The repositories over one SQLite file; every method is thread-safe."""
 
     def __init__(self, path: Path) -> None:

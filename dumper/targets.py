@@ -11,6 +11,7 @@ from typing import Any
 from dumper import encryption
 from dumper.backup.agefile import Recipient
 from dumper.backup.dsn import ConnParams
+from dumper.backup.serverset import parse_exclude
 from dumper.backup.tls import DEFAULT_TLS_MODE, TLS_MODES, TlsSettings, context_error
 from dumper.clock import Clock
 from dumper.crypto import (
@@ -137,12 +138,24 @@ TLS_FIELDS: tuple[Field, ...] = (
     ),
 )
 TARGET_FIELDS += TLS_FIELDS
+TARGET_FIELDS += (
+    Field(
+        "exclude",
+        "string",
+        default="",
+        high=1000,
+        line=True,
+        description="dbname * (every database the user can see): databases to leave out, "
+        "comma-separated, * matches any text (e.g. 'test_*, scratch')",
+    ),
+)
 TARGET_FIELDS += encryption.ENCRYPTION_FIELDS
 # The retention rules, also accepted as query parameters by the retention preview.
 RETENTION_FIELDS = tuple(
     f for f in TARGET_FIELDS if f.name == "retention_days" or f.name.startswith("keep_")
 )
 REQUIRED_FIELDS = ("name", "host", "port", "dbname", "user")
+SERVER_DBNAME = "*"  # a target of every database the user can see (dumper.serversets)
 CONNECTION_FIELDS = ("host", "port", "dbname", "user")
 # the defaults of DB_CONNECT_TIMEOUT and DB_READ_TIMEOUT (config.py), for callers without a Config
 DEFAULT_CONNECT_TIMEOUT = 15.0
@@ -186,6 +199,7 @@ def validate_target(
     """Check a POST/PUT body as docs/API.md says; raise InvalidInput listing every bad field."""
     v = validate_fields(TARGET_FIELDS, data, required=required, what="target")
     _check_schedule(v)
+    _check_server(v)
     pem_errors = context_error(
         TlsSettings(v["tls"], v["tls_ca"], v["tls_cert"], v["tls_key"] or "")
     )
@@ -221,6 +235,7 @@ def validate_target(
             parallel_connections=v["parallel_connections"],
             encryption=v["encryption"],
             age_recipient=(v["age_recipient"] or "").strip(),
+            exclude=", ".join(parse_exclude(v["exclude"])),
         ),
         password=v["password"],
         tls_key=v["tls_key"],
@@ -237,6 +252,18 @@ def data_with_defaults(given: TargetInput) -> dict[str, Any]:
         "age_passphrase": given.age_passphrase,
         "verify_after_backup": f.verify_after_backup,
     }
+
+
+def _check_server(v: Mapping[str, Any]) -> None:
+    """dbname is one database or `*` (the whole server); only `*` takes `exclude`."""
+    errors: dict[str, str] = {}
+    dbname = v["dbname"] or ""
+    if "*" in dbname and dbname != SERVER_DBNAME:
+        errors["dbname"] = "must be a database name, or * for every database"
+    if parse_exclude(v["exclude"]) and dbname != SERVER_DBNAME:
+        errors["exclude"] = "is only for dbname * (every database)"
+    if errors:
+        raise InvalidInput("invalid target: " + ", ".join(sorted(errors)), fields=errors)
 
 
 def _check_schedule(v: Mapping[str, Any]) -> None:

@@ -78,6 +78,7 @@ class TargetView:
     verify_after_backup: bool
     strict: bool  # missing visibility grants fail a backup instead of a warning
     parallel_connections: int  # connections reading table data at once (1-4)
+    exclude: str  # dbname * (every database): the databases left out, "a, test_*"
     created_at: datetime
     updated_at: datetime
     has_password: bool
@@ -153,6 +154,15 @@ def verification_view(store: Store, backup_id: int) -> VerificationView | None:
 
 
 @dataclass(frozen=True)
+class BackupDatabaseView:
+    name: str
+    file_name: str  # GET /api/backups/:id/download?database=NAME sends it
+    size_bytes: int
+    tables: int
+    rows: int
+
+
+@dataclass(frozen=True)
 class BackupView:
     id: int
     target_id: int
@@ -175,6 +185,8 @@ class BackupView:
     verification: VerificationView | None  # the latest test restore of this backup, if any
     file_check: FileStateView | None  # the last file check's verdict on its file, if any
     encrypted: bool  # an age file (.age): verify and restore need its identity or passphrase
+    # a backup set (target dbname *): its databases, each a file of the set; null: one database
+    databases: list[BackupDatabaseView] | None
 
 
 @dataclass(frozen=True)

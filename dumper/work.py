@@ -12,11 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dumper import verification
+from dumper import serversets, verification
 from dumper.backup.agefile import Identity, Passphrase, Recipient
 from dumper.backup.agestream import check_structure
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions
+from dumper.backup.serverset import SetResult
 from dumper.clock import Clock
 from dumper.engine import Engine
 from dumper.errors import BackupCorrupt, Cancelled, DumperError, DumpFailed
@@ -25,7 +26,7 @@ from dumper.log import get_logger
 from dumper.notify.events import BACKUP_CANCELLED, BACKUP_STARTED, VERIFICATION_FAILED
 from dumper.restores import outcome
 from dumper.rotation import rotate
-from dumper.store import CANCELLED, FAILED, SUCCESS, Status, Store
+from dumper.store import CANCELLED, FAILED, SUCCESS, Status, Store, Target
 
 if TYPE_CHECKING:
     from dumper.backup.dump import DumpResult
@@ -89,7 +90,7 @@ class Work:
         assert job.file_name is not None
         path = self.folder.path / job.file_name
         began = time.monotonic()
-        result: DumpResult | None = None
+        result: DumpResult | SetResult | None = None
         notes = ""
         code: str | None = None
         log.info("backup %d of target %s started", job.id, job.target_name)
@@ -104,22 +105,25 @@ class Work:
             # the name was chosen at queue time; an edit since must not make a .gz of plain SQL
             compress = path.name.endswith((".gz", ".gz.age"))
             target = self.store.get_target(job.target_id)
-            # gzip -> age -> NAME.part: no plaintext byte reaches the disk
-            encrypted = {"encrypt_to": job.encrypt_to} if job.encrypt_to else {}
-            result = self.engine.dump(
-                params,
-                path,
-                compress=compress,
-                progress=job.report,
-                cancel=job.cancel,
-                mode=self.folder.file_mode,
-                strict=bool(target and target.strict),
-                options=DumpOptions(parallel_connections=target.parallel_connections)
-                if target
-                else None,
-                **encrypted,
-            )
-            self._check_dump(params, path, result, job)
+            if target is not None and serversets.is_server(target):  # a set: one folder
+                result = self._dump_set(params, path, target, job)
+            else:
+                # gzip -> age -> NAME.part: no plaintext byte reaches the disk
+                encrypted = {"encrypt_to": job.encrypt_to} if job.encrypt_to else {}
+                result = self.engine.dump(
+                    params,
+                    path,
+                    compress=compress,
+                    progress=job.report,
+                    cancel=job.cancel,
+                    mode=self.folder.file_mode,
+                    strict=bool(target and target.strict),
+                    options=DumpOptions(parallel_connections=target.parallel_connections)
+                    if target
+                    else None,
+                    **encrypted,
+                )
+                self._check_dump(params, path, result, job)
             if job.cancel.is_set():
                 # asked to stop while the file was being checked: a cancel keeps no file
                 raise Cancelled(job.cancel_reason)
@@ -152,6 +156,9 @@ class Work:
             return
         assert result is not None  # no notes: the dump returned
         size = path.stat().st_size
+        if isinstance(result, SetResult):  # its databases are there once it shows success
+            size = result.size_bytes
+            self.store.set_backup_databases(job.id, serversets.rows(result))
         self.store.finish_backup(
             job.id,
             status=SUCCESS,
@@ -208,6 +215,21 @@ class Work:
             log.warning("verification of backup %d: %s", job.id, job.cancel_reason)
             return
         log.info("verification of backup %d %s: %s", job.id, done.status, done.notes)
+
+    def _dump_set(self, params: ConnParams, path: Path, target: Target, job: Job) -> SetResult:
+        """A whole server: every database into the set's folder `path`, each file verified."""
+        result = serversets.dump(
+            params,
+            path,
+            target,
+            progress=job.report,
+            cancel=job.cancel,
+            mode=self.folder.file_mode,
+            dir_mode=self.folder.dir_mode,
+            encrypt_to=job.encrypt_to,
+        )
+        serversets.check(path, job.cancel, _readers(job.encrypt_to), bool(job.encrypt_to))
+        return result
 
     def _check_dump(self, params: ConnParams, path: Path, result: DumpResult, job: Job) -> None:
         """Fail a dump that claims success but looks wrong."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,8 @@ class ProbeResult:
     message: str
     tls_version: str | None = None  # e.g. TLSv1.3; None: not encrypted (or not connected)
     tls_cipher: str | None = None
+    # a whole server (probe_server): the databases a backup would take now, in its order
+    databases: list[str] | None = None
 
 
 def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ProbeResult:
@@ -138,3 +140,55 @@ def ensure_database(params: ConnParams, name: str) -> bool:
             return True
     finally:
         conn.close()
+
+
+def probe_server(
+    params: ConnParams, exclude: Sequence[str] = (), connect_fn: Callable[..., Any] = connect
+) -> ProbeResult:
+    """The connection test of a whole server: version, TLS and the databases a backup would
+    take (those the user sees, minus system schemas and `exclude`)."""
+    import pymysql
+
+    from dumper.backup.serverset import select_databases
+
+    quick = dataclasses.replace(
+        params, read_timeout=PROBE_READ_TIMEOUT, write_timeout=PROBE_READ_TIMEOUT
+    )
+    try:
+        conn = connect_fn(quick.with_database(""))
+    except ConnectionFailed as exc:
+        return ProbeResult(False, None, None, None, exc.message)
+    tls_version, tls_cipher = negotiated(conn) or (None, None)
+    transport = f"{tls_version} ({tls_cipher})" if tls_version else "not encrypted"
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            version = str(cur.fetchone()[0])
+            cur.execute("SHOW DATABASES")
+            names = select_databases([str(r[0]) for r in cur.fetchall()], exclude)
+    except pymysql.MySQLError as exc:
+        return ProbeResult(False, None, None, None, f"query failed: {server_error_text(exc)}")
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+    if not names:
+        return ProbeResult(
+            False,
+            version,
+            False,
+            False,
+            "connected, but the user sees no database to back up",
+            tls_version,
+            tls_cipher,
+            [],
+        )
+    return ProbeResult(
+        True,
+        version,
+        True,
+        True,
+        f"connected; {len(names)} database(s) to back up: {', '.join(names)}; {transport}",
+        tls_version,
+        tls_cipher,
+        names,
+    )

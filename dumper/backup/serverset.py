@@ -8,6 +8,7 @@ The set's manifest (MANIFEST_NAME) is written and read here only.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -50,6 +51,7 @@ class SetResult:
     databases: tuple[SetEntry, ...]
     server_version: str
     warnings: tuple[str, ...]  # each one names its database
+    sha256: str  # of the set's manifest, which holds each file's sha256
 
     @property
     def size_bytes(self) -> int:
@@ -180,8 +182,9 @@ def dump_server(
                     result.rows,
                 )
             )
+        manifest = _manifest_bytes(entries, version)
         with atomic_file(part / MANIFEST_NAME, mode) as fh:
-            fh.write(_manifest_bytes(entries, version))
+            fh.write(manifest)
         _fsync_dir(part)
         os.rename(part, out)  # POSIX: also onto the empty folder a caller made
     except OSError as exc:
@@ -191,7 +194,8 @@ def dump_server(
         shutil.rmtree(part, ignore_errors=True)
         raise
     _fsync_dir(out.parent)
-    return SetResult(out, tuple(entries), version, tuple(warnings))
+    digest = hashlib.sha256(manifest).hexdigest()
+    return SetResult(out, tuple(entries), version, tuple(warnings), digest)
 
 
 class _Tally:

@@ -48,18 +48,19 @@ API_FIELDS = {
     TargetView: "id name host port dbname user comment schedule_time retention_days auto_compress"
     " notify ping_url keep_last keep_daily keep_weekly keep_monthly keep_yearly"
     " schedule_kind schedule_every_hours schedule_minute schedule_weekdays verify_after_backup"
-    " strict parallel_connections created_at updated_at"
+    " strict parallel_connections exclude created_at updated_at"
     " has_password password_error tls tls_ca tls_cert has_tls_key encryption age_recipient"
     " has_age_passphrase next_run_at last_backup_status"
     " last_backup_at last_backup_size_bytes last_backup_warnings last_success_at"
     " last_success_size_bytes stale running_job last_verification",
     BackupView: "id target_id target_name status trigger started_at finished_at duration_seconds"
     " file_name file_exists size_bytes sha256 tables rows notes warnings error_code progress"
-    " verification file_check encrypted",
+    " verification file_check encrypted databases",
     RestoreView: "id backup_id target_id status started_at finished_at duration_seconds"
     " statements notes progress database clean selected_tables tables rows",
     JobView: "kind id target_id target_name started_at progress",
-    ConnectionReport: "ok server_version database_exists can_read message tls_version tls_cipher",
+    ConnectionReport: "ok server_version database_exists can_read message tls_version tls_cipher"
+    " databases",
     SettingsView: "version config auth_enabled open_access disk scheduler jobs unknown_files"
     " file_check",
 }

@@ -9,9 +9,7 @@ import json
 import os
 import stat
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,63 +26,15 @@ from dumper.backup.serverset import (
 )
 from dumper.cli import main
 from dumper.errors import BackupCorrupt, Cancelled, DumpFailed
-from tests.conftest import admin_exec
 from tests.fixtures.dbcompare import execute, query
+from tests.fixtures.servers import Server, server_with_databases
 
 pytestmark = pytest.mark.integration
 
 
-class Server:
-    """Databases PREFIX_a, _b, _c, _skip1 and a user that sees only PREFIX_* (and the system
-    schemas every user sees)."""
-
-    def __init__(self, root: ConnParams) -> None:
-        self.root = root
-        tag = uuid.uuid4().hex[:8]
-        self.prefix = f"h_set_{tag}"
-        self.user_name = f"h_set_u{tag}"
-        self.made: list[str] = []
-
-    def db(self, suffix: str, rows: int = 5) -> str:
-        name = f"{self.prefix}_{suffix}"
-        admin_exec(self.root, f"CREATE DATABASE `{name}`")
-        self.made.append(name)
-        execute(
-            self.root.with_database(name),
-            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))",
-            *(f"INSERT INTO t VALUES ({i}, 'row {i} of {suffix}')" for i in range(rows)),
-        )
-        return name
-
-    @property
-    def user(self) -> ConnParams:
-        return replace(self.root, user=self.user_name, password="pw", database="")
-
-    def on(self, database: str) -> ConnParams:
-        return self.root.with_database(database)
-
-
 @pytest.fixture
 def server(mysql_params: ConnParams) -> Iterator[Server]:
-    s = Server(mysql_params)
-    pattern = s.prefix.replace("_", "\\_") + "\\_%"
-    admin_exec(
-        mysql_params,
-        f"CREATE USER '{s.user_name}'@'%' IDENTIFIED BY 'pw'",
-        f"GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, EXECUTE ON `{pattern}`.* TO '{s.user_name}'@'%'",
-    )
-    s.db("a", 3)
-    s.db("b", 4)
-    s.db("c", 5)
-    s.db("skip1", 2)
-    try:
-        yield s
-    finally:
-        admin_exec(
-            mysql_params,
-            f"DROP USER IF EXISTS '{s.user_name}'@'%'",
-            *(f"DROP DATABASE IF EXISTS `{n}`" for n in s.made),
-        )
+    yield from server_with_databases(mysql_params)
 
 
 def test_a_server_set_holds_three_databases_and_skips_the_excluded_one(

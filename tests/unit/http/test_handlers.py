@@ -109,7 +109,7 @@ TARGET_FIELDS = {
     "has_password", "password_error", "tls", "tls_ca", "tls_cert", "has_tls_key", "next_run_at",
     "last_backup_status", "last_backup_at", "last_backup_size_bytes", "last_success_at",
     "last_success_size_bytes", "stale", "running_job", "last_backup_warnings", "last_verification",
-    "encryption", "age_recipient", "has_age_passphrase",
+    "encryption", "age_recipient", "has_age_passphrase", "exclude",
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ export interface Backup {
   verification: Verification | null
   file_check: FileState | null
   encrypted: boolean
+  databases: BackupDatabase[] | null
 }
 
 export interface BackupContents {
@@ -41,6 +42,14 @@ export interface BackupContents {
   routines: string[]
   triggers: string[]
   events: string[]
+}
+
+export interface BackupDatabase {
+  name: string
+  file_name: string
+  size_bytes: number
+  tables: number
+  rows: number
 }
 
 export interface BackupProgress {
@@ -113,6 +122,7 @@ export interface ConnectionReport {
   message: string
   tls_version: string | null
   tls_cipher: string | null
+  databases: string[] | null
 }
 
 export interface CreatedToken {
@@ -309,6 +319,7 @@ export interface Target {
   verify_after_backup: boolean
   strict: boolean
   parallel_connections: number
+  exclude: string
   created_at: string
   updated_at: string
   has_password: boolean
@@ -361,6 +372,7 @@ export interface TargetInput {
   tls_ca?: string
   tls_cert?: string
   tls_key?: string | null
+  exclude?: string
   encryption?: 'off' | 'recipient' | 'passphrase'
   age_recipient?: string
   age_passphrase?: string | null
