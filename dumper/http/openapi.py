@@ -97,6 +97,13 @@ LINKS: dict[tuple[str, str, int], dict[str, tuple[str, str, Any]]] = {
             {"confirm": "$response.body#/target_name"},
         ),
     },
+    ("POST", "/api/targets/:id/uploads", 201): {
+        "GetUploadedBackup": ("GET", "/api/backups/:id", None),
+        "DownloadUploadedBackup": ("GET", "/api/backups/:id/download", None),
+    },
+    ("POST", "/api/backups/adopt", 201): {
+        "GetAdoptedBackup": ("GET", "/api/backups/:id", None),
+    },
     ("POST", "/api/backups/:id/restore", 202): {
         "GetRestore": ("GET", "/api/restores/:id", None),
         "CancelRestore": ("POST", "/api/restores/:id/cancel", None),
