@@ -515,9 +515,9 @@ class App:
             verify_after_backup=t.verify_after_backup,
             strict=t.strict,
             parallel_connections=t.parallel_connections,
+            exclude=t.exclude,
             created_at=t.created_at,
             updated_at=t.updated_at,
-            exclude=t.exclude,
             has_password=t.password_enc is not None,
             password_error=self.targets.password_error(t),
             tls=t.tls,
@@ -573,9 +573,9 @@ class App:
             verification=verification_view(self.store, b.id),
             file_check=filecheck.state_view(self.store, b.id),
             encrypted=bool(b.file_path and b.file_path.endswith(encryption.AGE_SUFFIX)),
+            databases=serversets.databases_view(self.store, b.id),
         )
 
-            databases=serversets.databases_view(self.store, b.id),
     def _restore_view(self, r: Restore) -> RestoreView:
         return restore_view(r, self.runner.find("restore", r.id) if r.status == RUNNING else None)
 

@@ -98,8 +98,8 @@ class TargetFields:
     age_recipient: str = ""
     # connections reading table data at once (dumper.backup.parallel), 1-4
     parallel_connections: int = 1
-
     exclude: str = ""  # dbname "*" (a whole server): databases left out, "a, test_*"
+
 
 @dataclass(frozen=True)
 class Target:
@@ -137,8 +137,8 @@ class Target:
     age_recipient: str = ""
     age_passphrase_enc: bytes | None = None
     parallel_connections: int = 1
-
     exclude: str = ""
+
     def __repr__(self) -> str:
         return f"Target(id={self.id}, name={self.name!r}, host={self.host!r})"
 
