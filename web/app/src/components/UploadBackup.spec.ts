@@ -1,4 +1,4 @@
-import { flushPromises, mount } from '@vue/test-utils'
+import { enableAutoUnmount, flushPromises, mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import UploadBackup from './UploadBackup.vue'
@@ -55,6 +55,8 @@ beforeEach(() => {
   vi.stubGlobal('XMLHttpRequest', FakeXhr)
 })
 afterEach(() => vi.unstubAllGlobals())
+// each test's component goes, and with it its listeners on the window
+enableAutoUnmount(afterEach)
 
 const dump = () => new File(['-- phpMyAdmin SQL Dump\nCREATE TABLE t (a INT);\n'], 'shop.sql', { type: 'application/sql' })
 
@@ -138,5 +140,30 @@ describe('UploadBackup', () => {
     await zone.trigger('drop', { dataTransfer: { files: [dump()] } })
     await flushPromises()
     expect(FakeXhr.last?.url).toBe('/api/targets/3/uploads?filename=shop.sql')
+  })
+})
+
+describe('UploadBackup on the page', () => {
+  it('takes a file dropped anywhere on the page instead of letting the browser open it', async () => {
+    const w = mount(UploadBackup, { props: { targetId: 5 }, attachTo: document.body })
+    const transfer = { types: ['Files'], files: [dump()] }
+    const over = new Event('dragover', { cancelable: true }) as DragEvent
+    Object.defineProperty(over, 'dataTransfer', { value: transfer })
+    window.dispatchEvent(over)
+    expect(over.defaultPrevented).toBe(true)
+    await flushPromises()
+    expect(w.text()).toContain('Drop the file to upload it')
+    const drop = new Event('drop', { cancelable: true, bubbles: true }) as DragEvent
+    Object.defineProperty(drop, 'dataTransfer', { value: transfer })
+    document.body.dispatchEvent(drop)
+    await flushPromises()
+    expect(drop.defaultPrevented).toBe(true)
+    expect(FakeXhr.last?.url).toBe('/api/targets/5/uploads?filename=shop.sql')
+    w.unmount()
+    // gone with the page: a later drop is the browser's again
+    const later = new Event('drop', { cancelable: true, bubbles: true }) as DragEvent
+    Object.defineProperty(later, 'dataTransfer', { value: transfer })
+    window.dispatchEvent(later)
+    expect(later.defaultPrevented).toBe(false)
   })
 })

@@ -6,7 +6,7 @@ export const uploadEn = {
   'upload.title': 'Upload a dump file',
   'upload.help':
     'A .sql, .sql.gz, .sql.bz2, .sql.xz or .zip file from dumper, mariadb-dump, mysqldump, phpMyAdmin, Adminer or MySQLDumper. It is checked as a whole before it becomes a backup of this target.',
-  'upload.drop': 'Drop a dump file here, or',
+  'upload.drop': 'Drop a dump file on this page, or',
   'upload.choose': 'choose a file',
   'upload.dropActive': 'Drop the file to upload it',
   'upload.progress': 'Uploading {file}: {sent} of {total}',
@@ -33,7 +33,7 @@ export const uploadDe: Record<keyof typeof uploadEn, string> = {
   'upload.title': 'Dump-Datei hochladen',
   'upload.help':
     'Eine .sql-, .sql.gz-, .sql.bz2-, .sql.xz- oder .zip-Datei von dumper, mariadb-dump, mysqldump, phpMyAdmin, Adminer oder MySQLDumper. Sie wird als Ganzes geprüft, bevor sie ein Backup dieses Ziels wird.',
-  'upload.drop': 'Dump-Datei hier ablegen, oder',
+  'upload.drop': 'Dump-Datei auf dieser Seite ablegen, oder',
   'upload.choose': 'Datei auswählen',
   'upload.dropActive': 'Datei ablegen, um sie hochzuladen',
   'upload.progress': '{file} wird hochgeladen: {sent} von {total}',
