@@ -309,3 +309,24 @@ def test_an_upload_keeps_memory_flat(live: tuple[DumperHTTPServer, App]) -> None
     assert answer.startswith(b"HTTP/1.1 201"), answer[:300]
     assert (app.folder.path / "big.sql").stat().st_size == size
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for a {size}-byte upload"
+
+
+def test_an_upload_is_refused_before_its_body_without_credentials_or_from_another_site(
+    live: tuple[DumperHTTPServer, App],
+) -> None:
+    server, app = live
+    tid = _target(app)
+    path = f"/api/targets/{tid}/uploads?filename=a.sql"
+    for extra, want in (
+        (f"Authorization: {AUTH}\r\nSec-Fetch-Site: cross-site\r\n", b"403"),
+        ("", b"401"),
+    ):
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as s:
+            # 200 KB declared, none sent: the answer comes at once, the body is never waited for
+            s.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Length: 200000\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            assert _answer(s).startswith(b"HTTP/1.1 " + want)
+            assert time.monotonic() - started < 0.9
+    assert _folder(app) == []
