@@ -39,6 +39,7 @@ from dumper.targets import (
     validate_target,
 )
 from dumper.tokens import TokenService
+from dumper.uploads import Uploads
 from dumper.views import (
     BackupContentsView,
     BackupProgressView,
@@ -99,6 +100,7 @@ class App:
         self.scheduler = scheduler
         self.clock = clock
         self.tokens = TokenService(store, clock)
+        self.uploads = Uploads(store, self.folder, clock, runner.unknown_files)
         self.keys = encryption.Keys(self.targets, self.folder)
         self._connect = connect_fn
         self._stop = threading.Event()

@@ -170,6 +170,12 @@ SETTINGS: tuple[Setting, ...] = (
         "largest accepted request body in bytes",
     ),
     Setting(
+        "UPLOAD_MAX_BYTES",
+        str(10 * 1024**3),
+        _int_range(1024, 1024**4),
+        "largest dump file accepted by an upload (POST /api/targets/:id/uploads), in bytes",
+    ),
+    Setting(
         "ALLOWED_HOSTS",
         None,
         _host_list,
@@ -282,6 +288,7 @@ class Config:
     log_level: str = "INFO"
     cors_origin: str | None = None
     max_body_bytes: int = 1024 * 1024
+    upload_max_bytes: int = 10 * 1024**3
     allowed_hosts: tuple[str, ...] = ()  # empty: any
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     max_connections: int = 32
@@ -378,6 +385,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         log_level=values["LOG_LEVEL"],
         cors_origin=values["CORS_ORIGIN"],
         max_body_bytes=values["MAX_BODY_BYTES"],
+        upload_max_bytes=values["UPLOAD_MAX_BYTES"],
         allowed_hosts=values["ALLOWED_HOSTS"] or (),
         trusted_proxies=values["TRUSTED_PROXIES"] or (),
         max_connections=values["MAX_CONNECTIONS"],

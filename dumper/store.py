@@ -47,6 +47,7 @@ class Trigger(StrEnum):
 
     MANUAL = "manual"
     SCHEDULED = "scheduled"
+    UPLOAD = "upload"  # a file uploaded or found in BACKUP_DIR, adopted (dumper.uploads)
 
 
 RUNNING, SUCCESS, FAILED, CANCELLED = tuple(Status)  # in the order Status declares them

@@ -18,7 +18,9 @@ from dumper.http.auth import BasicAuth, needs_auth
 from dumper.http.router import (
     BadRequest,
     Forbidden,
+    LengthRequired,
     MethodNotAllowed,
+    PayloadTooLarge,
     Request,
     Response,
     Route,
@@ -105,6 +107,14 @@ def _netloc(origin: str) -> str | None:
     return parts.netloc.lower()
 
 
+def _admit_upload(request: Request, limit: int) -> None:
+    """An upload's size is declared and allowed before a byte of it is read."""
+    if request.header("content-length") is None:
+        raise LengthRequired("an upload needs a Content-Length (chunked bodies are refused)")
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"the file is larger than UPLOAD_MAX_BYTES ({limit} bytes)")
+
+
 class Dispatcher:
     """Turns a Request into a Response; never raises."""
 
@@ -185,7 +195,9 @@ class Dispatcher:
         if refused is not None:
             raise refused
         if route is not None:
-            if route.takes_body and read_body is not None:
+            if route.stream_limit is not None:
+                _admit_upload(request, route.stream_limit)
+            if (route.takes_body or route.stream_limit is not None) and read_body is not None:
                 read_body(route)
             return route.handler(request)
         if protected or request.path in ("/healthz", "/readyz"):

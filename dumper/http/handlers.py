@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from dumper.errors import InvalidInput
 from dumper.filecheck import FileCheck
-from dumper.http import metrics, openapi
+from dumper.http import metrics, openapi, upload_routes
 from dumper.http.files import DOWNLOAD_TYPES, file_response
 from dumper.http.router import (
     Request,
@@ -25,6 +25,7 @@ from dumper.http.router import (
 from dumper.notify.service import ChannelService
 from dumper.targets import RETENTION_FIELDS
 from dumper.tokens import TokenService
+from dumper.uploads import Uploads
 from dumper.views import HealthView, ReadinessView
 
 
@@ -62,6 +63,8 @@ class AppFacade(Protocol):
     def tokens(self) -> TokenService: ...
     @property
     def channels(self) -> ChannelService: ...
+    @property
+    def uploads(self) -> Uploads: ...
     @property
     def file_check(self) -> FileCheck: ...
 
@@ -223,7 +226,9 @@ def _bool_query(request: Request, name: str) -> bool:
     raise InvalidInput(f"{name} must be true or false", fields={name: "must be true or false"})
 
 
-def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
+def build_router(
+    app: AppFacade, *, max_body: int = 1024 * 1024, upload_max: int = 10 * 1024**3
+) -> Router:
     """Every route of dumper, with the metadata openapi.py turns into the description."""
     h = Handlers(app, max_body=max_body)
     r = Router()
@@ -365,6 +370,7 @@ def build_router(app: AppFacade, *, max_body: int = 1024 * 1024) -> Router:
         tag="backups",
         responses={202: "Backup", 409: "Error", **_READ_ERRORS},
     )
+    upload_routes.add_routes(r, app, max_body=max_body, upload_max=upload_max)
     add(
         "GET",
         "/api/targets/:id/backups",

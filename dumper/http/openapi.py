@@ -21,6 +21,7 @@ from dumper.restores import RESTORE_FIELDS
 from dumper.rotation import RetentionPreview
 from dumper.targets import REQUIRED_FIELDS, TARGET_FIELDS
 from dumper.tokens import TOKEN_FIELDS, TOKEN_REQUIRED, CreatedTokenView, TokenView
+from dumper.uploads import ADOPT_FIELDS, ADOPT_REQUIRED
 from dumper.views import (
     BackupContentsView,
     BackupView,
@@ -60,6 +61,7 @@ def _components() -> dict[str, dict[str, Any]]:
     c.schemas["TokenInput"] = input_schema(TOKEN_FIELDS, TOKEN_REQUIRED)
     c.schemas["ChannelInput"] = input_schema(CHANNEL_FIELDS, CHANNEL_REQUIRED)
     c.schemas["RestoreRequest"] = input_schema(RESTORE_FIELDS, ())
+    c.schemas["AdoptRequest"] = input_schema(ADOPT_FIELDS, ADOPT_REQUIRED)
     c.schemas["VerifyRequest"] = input_schema(KEY_FIELDS, ())
     return c.schemas
 
@@ -111,6 +113,9 @@ LINKS: dict[tuple[str, str, int], dict[str, tuple[str, str, Any]]] = {
 }
 
 
+UPLOAD_TYPE = "application/octet-stream"
+
+
 def _operation(route: Route) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": operation_id(route.method, route.pattern),
@@ -136,6 +141,12 @@ def _operation(route: Route) -> dict[str, Any]:
         op["requestBody"] = {
             "required": route.request_schema not in ("RestoreRequest", "VerifyRequest"),
             "content": {JSON_TYPE: {"schema": _schema_ref(route.request_schema)}},
+        }
+    elif route.stream_limit is not None:
+        op["requestBody"] = {
+            "required": True,
+            "description": f"the dump file itself, at most {route.stream_limit} bytes",
+            "content": {UPLOAD_TYPE: {"schema": {"type": "string", "format": "binary"}}},
         }
     responses: dict[str, Any] = {}
     documented = dict(route.responses)
@@ -189,6 +200,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict with the current state",
+    411: "Length required: send Content-Length",
     413: "Body too large",
     416: "Range not satisfiable",
     422: "Invalid input (see error.fields)",

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from dumper.errors import (
     AgeKeyRequired,
@@ -31,6 +32,14 @@ from dumper.log import get_logger
 log = get_logger("http")
 
 Body = bytes | BinaryIO | Iterable[bytes]
+
+
+class Readable(Protocol):
+    """What an upload's handler reads its body from: `read(n)` gives b"" at the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 JSON_TYPE = "application/json"
 
 
@@ -45,6 +54,12 @@ class BadRequest(DumperError):
 
 class PayloadTooLarge(DumperError):
     code = "payload_too_large"
+
+
+class LengthRequired(DumperError):
+    """An upload without Content-Length: its size must be known (and allowed) before reading."""
+
+    code = "length_required"
 
 
 class Unauthorized(DumperError):
@@ -100,6 +115,7 @@ ERROR_TABLE: tuple[tuple[type[DumperError], int, str], ...] = (
     (ConnectionFailed, 502, "connection_failed"),
     (BackupCorrupt, 422, "backup_corrupt"),
     (PayloadTooLarge, 413, "payload_too_large"),
+    (LengthRequired, 411, "length_required"),
     (Unauthorized, 401, "unauthorized"),
     (Forbidden, 403, "forbidden"),
     (TooManyRequests, 429, "too_many_requests"),
@@ -131,6 +147,8 @@ class Request:
     content_length: int | None = None  # declared length; the server skips reading huge bodies
     client: str = "127.0.0.1"
     params: dict[str, str] = field(default_factory=dict)
+    # an upload route's body, read as it arrives (server.py); in-process, `body` stands in
+    stream: Readable | None = None
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
@@ -140,6 +158,10 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    def body_stream(self) -> Readable:
+        """The body to read in pieces: the server's bounded stream, or `body` in-process."""
+        return self.stream if self.stream is not None else io.BytesIO(self.body)
 
     def query_value(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -336,6 +358,8 @@ class Route:
     query: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # name -> schema
     content_types: tuple[str, ...] = (JSON_TYPE,)  # of the success response
     public: bool = False  # answers without credentials (the health probes only)
+    # an upload: the raw body (application/octet-stream) as a stream of at most this many bytes
+    stream_limit: int | None = None
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -45,7 +45,7 @@ def build_dispatcher(app: AppFacade, config: Config) -> Dispatcher:
     if config.admin_user is not None and config.admin_pass is not None:
         auth = BasicAuth(config.admin_user, config.admin_pass, tokens=app.tokens.authenticate)
     return Dispatcher(
-        build_router(app, max_body=config.max_body_bytes),
+        build_router(app, max_body=config.max_body_bytes, upload_max=config.upload_max_bytes),
         auth=auth,
         static=StaticFiles(config.web_dir),
         cors_origins=(config.cors_origin,) if config.cors_origin else (),
@@ -67,6 +67,40 @@ _EVICTABLE = (WAITING, DRAIN)
 # this much so the client sees the answer instead of a reset; beyond it the connection closes.
 DRAIN_LIMIT = 64 * 1024
 _DIGITS = re.compile(r"[0-9]{1,18}")
+# An upload is read in pieces of this size, each within HTTP_TIMEOUT: a minimum rate (64 KiB per
+# HTTP_TIMEOUT) instead of one deadline, so a big file over a slow link works and a stall is cut.
+UPLOAD_PIECE = 64 * 1024
+
+
+class _UploadStream:
+    """An upload route's body, read as the handler asks: never past Content-Length, each piece
+    within the deadline; a body that ends early raises BadRequest and closes the connection."""
+
+    def __init__(self, handler: _RequestHandler, length: int) -> None:
+        self._handler = handler
+        self.remaining = length
+
+    def read(self, size: int = -1, /) -> bytes:
+        want = self.remaining if size < 0 else min(size, self.remaining)
+        want = min(want, UPLOAD_PIECE)
+        if want <= 0:
+            return b""
+        h = self._handler
+        h.server.set_phase(h.connection, BODY)
+        try:
+            data = h.rfile.read(want)
+        except OSError:
+            data = b""
+        finally:
+            h.server.set_phase(h.connection, BUSY)
+        self.remaining -= len(data)
+        if len(data) < want:
+            h.close_connection = True
+            raise BadRequest(
+                "the upload ended early: the client went away or sent less than 64 KiB within "
+                "HTTP_TIMEOUT"
+            )
+        return data
 
 
 @dataclass
@@ -183,6 +217,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server_version = "dumper"
     _declared_length = 0
     _body_read = False
+    _upload: _UploadStream | None = None
 
     def version_string(self) -> str:
         return self.server_version  # no Python version for a client to fingerprint
@@ -227,7 +262,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         self.server.set_phase(self.connection, BUSY)
         self._body_read = False
+        self._upload = None
         response, request = self._dispatch()
+        if self._upload is not None:
+            # what the handler left of an upload is drained or closes the connection, as usual
+            self._declared_length = self._upload.remaining
+            self._body_read = self._upload.remaining == 0
         sent = 0
         if not self._body_read and self._declared_length > DRAIN_LIMIT:
             self.close_connection = True
@@ -278,6 +318,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         request.content_length = self._declared_length
 
         def read_body(route: Route) -> None:
+            if route.stream_limit is not None:
+                self._upload = request.stream = _UploadStream(self, self._declared_length)
+                return
             request.body = self._read_body(self._declared_length)
             self._body_read = True
 
