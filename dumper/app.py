@@ -574,7 +574,7 @@ class App:
             progress=progress,
             verification=verification_view(self.store, b.id),
             file_check=filecheck.state_view(self.store, b.id),
-            encrypted=bool(b.file_path and b.file_path.endswith(encryption.AGE_SUFFIX)),
+            encrypted=encryption.stored_encrypted(path),
             databases=serversets.databases_view(self.store, b.id),
         )
 

@@ -124,6 +124,13 @@ def is_encrypted(path: Path) -> bool:
     return path.name.endswith(AGE_SUFFIX) or (path.is_file() and is_age(path))
 
 
+def stored_encrypted(path: Path | None) -> bool:
+    """Whether a backup's file (or a whole-server set's folder) holds age files."""
+    if path is None:
+        return False
+    return path.name.endswith(AGE_SUFFIX) or (path.is_dir() and any(path.glob("*" + AGE_SUFFIX)))
+
+
 class Keys:
     """What opens a backup for one restore or verification: the identity or passphrase the
     request gave, else the passphrase its target keeps; checked against the file's header
@@ -142,14 +149,19 @@ class Keys:
     def for_backup(
         self, backup: Backup, given: list[Identity] | None, *, check: bool = False
     ) -> list[Identity] | None:
-        """None for a backup that is not encrypted (or has no file: the job says so)."""
+        """None for a backup that is not encrypted (or has no file: the job says so). A
+        whole-server set's folder is checked by one of its files."""
         path = self.folder.file(backup.file_path)
+        if path is not None and path.is_dir():
+            path, sha256 = next(iter(sorted(path.glob("*" + AGE_SUFFIX))), None), None
+        else:
+            sha256 = backup.sha256  # a set's is that of its manifest, not of a file
         if path is None or not path.is_file() or not is_encrypted(path):
             return None
         keys = given or self._stored(backup)
         if not keys:
             if check:
-                check_without_key(path, backup.sha256)
+                check_without_key(path, sha256)
             raise AgeKeyRequired(
                 "this backup is encrypted: give its identity (AGE-SECRET-KEY-1...) or passphrase",
                 fields={"identity": "required"},
@@ -180,9 +192,9 @@ def check_without_key(path: Path, sha256: str | None) -> None:
             digest.update(chunk)
     if sha256 is not None and digest.hexdigest() != sha256:
         raise BackupCorrupt("the file's sha256 is not the one recorded when it was written")
+    checked = ", the recorded sha256 matches" if sha256 is not None else " checked"
     raise AgeKeyRequired(
         f"the encrypted file is whole as far as can be seen without its key ({found.chunks} "
-        "chunks, the recorded sha256 matches); the test restore needs its identity or "
-        "passphrase",
+        f"chunks{checked}); the test restore needs its identity or passphrase",
         fields={"identity": "required"},
     )

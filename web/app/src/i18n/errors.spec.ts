@@ -72,6 +72,7 @@ describe('error texts', () => {
     [502, 'connection_failed', 'cannot connect to mysql://backup@db.lan:3306/shop: invalid host name'],
     [422, 'key_required', 'this backup is encrypted: give its identity (AGE-SECRET-KEY-1...) or passphrase', { identity: 'required' }],
     [422, 'key_required', 'the identity or passphrase given does not open this encrypted backup', { identity: 'no match' }],
+    [422, 'key_required', 'the encrypted file is whole as far as can be seen without its key (2 chunks checked); the test restore needs its identity or passphrase', { identity: 'required' }],
     [422, 'key_required', 'the encrypted file is whole as far as can be seen without its key (3 chunks, the recorded sha256 matches); the test restore needs its identity or passphrase', { identity: 'required' }],
     [422, 'invalid_input', 'invalid encryption: age_passphrase, age_recipient, verify_after_backup', {
       age_recipient: 'must be an age public key (age1...)',

@@ -83,6 +83,7 @@ const MESSAGE_TEXT: Record<string, readonly Known[]> = {
   key_required: [
     [/^this backup is encrypted/, 'encryption.error.required'],
     [/^the identity or passphrase given does not open/, 'encryption.error.noMatch'],
+    [/^the encrypted file is whole as far as can be seen without its key \((?<chunks>\d+) chunks checked\)/, 'encryption.error.checkedStructure'],
     [/^the encrypted file is whole as far as can be seen without its key \((?<chunks>\d+) chunks/, 'encryption.error.checkedWithoutKey'],
   ],
 }

@@ -30,6 +30,8 @@ export const ageEn = {
   'encryption.error.noMatch': 'The key or passphrase given does not open this backup.',
   'encryption.error.checkedWithoutKey':
     'The encrypted file is whole as far as can be seen without its key ({chunks} chunks, the recorded sha256 matches); the test restore needs its key or passphrase.',
+  'encryption.error.checkedStructure':
+    'The encrypted files are whole as far as can be seen without the key ({chunks} chunks checked); the test restore needs its key or passphrase.',
   'encryption.field.noMatch': 'does not open this backup',
   'encryption.field.recipient': 'must be an age public key (age1…)',
   'encryption.field.noVerifyAfter':
@@ -70,6 +72,8 @@ export const ageDe: Record<keyof typeof ageEn, string> = {
   'encryption.error.noMatch': 'Der angegebene Schlüssel oder die Passphrase öffnet dieses Backup nicht.',
   'encryption.error.checkedWithoutKey':
     'Die verschlüsselte Datei ist, soweit ohne Schlüssel erkennbar, vollständig ({chunks} Blöcke, die gespeicherte sha256 stimmt); die Test-Wiederherstellung braucht den Schlüssel oder die Passphrase.',
+  'encryption.error.checkedStructure':
+    'Die verschlüsselten Dateien sind, soweit ohne Schlüssel erkennbar, vollständig ({chunks} Blöcke geprüft); die Test-Wiederherstellung braucht den Schlüssel oder die Passphrase.',
   'encryption.field.noMatch': 'öffnet dieses Backup nicht',
   'encryption.field.recipient': 'muss ein öffentlicher age-Schlüssel sein (age1…)',
   'encryption.field.noVerifyAfter':
