@@ -178,6 +178,7 @@ class App:
         self.folder.ensure()
         self.notifier.start()
         recovery = self.runner.recover()
+        self.uploads.recover()
         if recovery.failed_backups or recovery.failed_restores:
             log.warning(
                 "after a restart: %d backup(s) and %d restore(s) marked failed",

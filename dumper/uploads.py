@@ -29,6 +29,9 @@ EXTENSIONS = (".sql.gz", ".sql.bz2", ".sql.xz", ".sql.zip", ".sql", ".gz", ".bz2
 # The container the bytes must be for a name ending so (a download keeps the name).
 _CONTAINER_OF = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip", ".sql": "plain"}
 _PIECE = 64 * 1024
+# An upload is written as NAME.upload.part, renamed NAME.upload once whole, then NAME once verified:
+# what a crash leaves of one is recognisable and removed at the next start (recover()).
+STAGING = ".upload"
 _SEPARATORS = re.compile(r"[/\\]")
 
 ADOPT_FIELDS: tuple[Field, ...] = (
@@ -115,7 +118,8 @@ class Uploads:
         try:
             digest = hashlib.sha256()
             path = self.folder.path / name
-            with atomic_file(path, self.folder.file_mode) as fh:
+            staging = self.folder.path / f"{name}{STAGING}"
+            with atomic_file(staging, self.folder.file_mode) as fh:
                 left = length
                 while left > 0:
                     piece = body.read(min(_PIECE, left))
@@ -125,13 +129,16 @@ class Uploads:
                     digest.update(piece)
                     left -= len(piece)
                 fh.flush()
-                result = verify_file(part_path(path))
+                result = verify_file(part_path(staging))
                 _check_container(name, result)
             try:
+                os.replace(staging, path)
+                _fsync_dir(self.folder.path)
                 backup = self._record(
                     target.id, name, started, result, digest.hexdigest(), "upload"
                 )
             except BaseException:
+                staging.unlink(missing_ok=True)
                 self.folder.remove(name)  # no row, no file
                 raise
         finally:
@@ -145,7 +152,7 @@ class Uploads:
         values = validate_fields(ADOPT_FIELDS, data, required=ADOPT_REQUIRED, what="adoption")
         name, target = values["filename"], self.store.require_target(values["target_id"])
         with self._lock:
-            if name.endswith(".part") or name in self._reserved:
+            if name.endswith((".part", STAGING)) or name in self._reserved:
                 raise InvalidInput(
                     f"{name} is still being written", fields={"filename": "is being written"}
                 )
@@ -163,6 +170,25 @@ class Uploads:
         log.info("found file %s adopted for target %s: backup %d", name, target.name, backup.id)
         return backup
 
+    def recover(self) -> list[str]:
+        """At start (no upload runs yet): remove what uploads cut off by a crash left."""
+        removed = []
+        try:
+            entries = list(self.folder.path.iterdir())
+        except OSError:
+            return []
+        for entry in entries:
+            if entry.name.endswith((f"{STAGING}.part", STAGING)) and entry.is_file():
+                try:
+                    entry.unlink()
+                except OSError as exc:
+                    log.warning("cannot remove %s: %s", entry.name, exc)
+                    continue
+                removed.append(entry.name)
+        if removed:
+            log.info("removed what interrupted uploads left: %s", ", ".join(removed))
+        return removed
+
     def _reserve(self, stem: str, ext: str) -> str:
         taken = self.store.known_file_paths()
         with self._lock:
@@ -170,11 +196,11 @@ class Uploads:
             while True:
                 name = f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}"
                 path = self.folder.path / name
+                staging = self.folder.path / f"{name}{STAGING}"
                 if not (
                     name in taken
                     or name in self._reserved
-                    or path.exists()
-                    or part_path(path).exists()
+                    or any(p.exists() for p in (path, part_path(path), part_path(staging)))
                 ):
                     self._reserved.add(name)
                     return name
@@ -208,6 +234,17 @@ class Uploads:
                 path.chmod(self.folder.file_mode)
         except OSError as exc:
             log.warning("cannot set the mode of %s: %s", path.name, exc)
+
+
+def _fsync_dir(path: Path) -> None:
+    """The rename is durable before the row that names the file is written."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _sha256(path: Path) -> str:

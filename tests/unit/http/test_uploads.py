@@ -330,3 +330,17 @@ def test_an_upload_is_refused_before_its_body_without_credentials_or_from_anothe
             assert _answer(s).startswith(b"HTTP/1.1 " + want)
             assert time.monotonic() - started < 0.9
     assert _folder(app) == []
+
+
+def test_what_an_interrupted_upload_left_is_removed_at_the_next_start(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    config.backup_dir.mkdir(parents=True)
+    for name in ("cut.sql.upload.part", "whole.sql.gz.upload", "mine.sql", "dump.sql.gz.part"):
+        (config.backup_dir / name).write_bytes(b"x")
+    app = App.build(config)
+    app.start()
+    try:
+        # the upload's leftovers go; a file of the user's and a dump's .part (no row) stay
+        assert sorted(_folder(app)) == ["dump.sql.gz.part", "mine.sql"]
+    finally:
+        app.stop(timeout=5)
