@@ -100,8 +100,8 @@ class App:
         self.scheduler = scheduler
         self.clock = clock
         self.tokens = TokenService(store, clock)
-        self.uploads = Uploads(store, self.folder, clock, runner.unknown_files)
         self.keys = encryption.Keys(self.targets, self.folder)
+        self.uploads = Uploads(store, self.folder, clock, runner.unknown_files)
         self._connect = connect_fn
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -303,12 +303,16 @@ class App:
         return self._backup_view(self._require_backup(backup_id))
 
     def backup_file(self, backup_id: int) -> Path:
-        """The backup's file, for download; NotFound when the row or the file is gone."""
+        """The backup's file (a set's folder); NotFound when the row or the file is gone."""
         backup = self._require_backup(backup_id)
         path = self.folder.file(backup.file_path)
-        if backup.status != SUCCESS or path is None or not path.is_file():
+        if backup.status != SUCCESS or path is None or not self.folder.has_file(backup.file_path):
             raise NotFound(f"backup {backup_id} has no file")
         return path
+
+    def backup_download(self, backup_id: int, database: str | None = None) -> Any:
+        """The file to send, or a set as one tar made while it is sent (`database`: its file)."""
+        return serversets.download(self.backup_file(backup_id), database)
 
     def delete_backup(self, backup_id: int) -> None:
         """Delete a backup's file and row; Conflict while it runs or is being restored."""

@@ -185,6 +185,7 @@ class JobRunner:
         params, key = self._params(target), database_key(target)
         if dest is not None:  # the lock holds on the database written, not the target's own
             params, key = params.with_database(dest.database), (*key[:2], dest.database)
+            path = path / dest.member if dest.member else path  # a set: one database's file
         with self._lock:
             self._check_free(target.id, target.name, key)
             now = self.clock.now()
@@ -203,6 +204,12 @@ class JobRunner:
         """Queue a test restore of a successful backup on its target's server (a job of the
         target); InvalidInput, NotFound, DecryptionError, Conflict as for a restore."""
         path = self._file_of(backup, "verified")
+        if path.is_dir():
+            raise InvalidInput(
+                "a backup set is not test-restored yet: each of its files was verified when "
+                "written, and the file check checks them against the set's manifest",
+                fields={"backup": "a backup set"},
+            )
         params, key = self._params(target), database_key(target)
         with self._lock:
             self._check_free(target.id, target.name, key)
@@ -221,7 +228,7 @@ class JobRunner:
                 fields={"backup": f"status is {backup.status}"},
             )
         path = self.folder.file(backup.file_path)
-        if path is None or not path.is_file():
+        if path is None or not self.folder.has_file(backup.file_path):  # a set: its folder
             raise NotFound(f"the file of backup {backup.id} is gone")
         return path
 

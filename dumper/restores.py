@@ -13,8 +13,9 @@ from dumper.backup.probe import ensure_database
 from dumper.backup.restore import RestoreOptions
 from dumper.errors import ConfirmationRequired, InvalidInput
 from dumper.inputs import Field, validate_fields
+from dumper.set_rows import BackupDatabase
 from dumper.store import Backup, Store, Target
-from dumper.targets import TargetService
+from dumper.targets import SERVER_DBNAME, TargetService
 
 # MariaDB allows more in a database name; these are the ones safe in a file name and a URL too
 DATABASE_PATTERN = r"[A-Za-z0-9_$-]{1,64}"
@@ -95,6 +96,7 @@ class Destination:
     options: RestoreOptions = field(default_factory=RestoreOptions)
     # what opens an encrypted backup: given in the request (or the target's stored passphrase)
     identities: list[Identity] | None = field(default=None, repr=False)
+    member: str | None = None  # a backup set: the file of the chosen database inside its folder
 
     @property
     def confirm_name(self) -> str:
@@ -128,9 +130,14 @@ def plan_restore(store: Store, backup: Backup, body: Any) -> Destination:
         accept_unmarked=values["accept_unmarked"],
         source_database=values["source_database"],
     )
+    member = None
+    if members := store.backup_databases(backup.id):  # a set: one of its databases' files
+        member, options, values = _set_member(members, options, values)
     if values["target_id"] is not None:
         target = store.require_target(values["target_id"])
         dest = Destination(target, target.dbname, True, options)
+        if target.dbname == SERVER_DBNAME:  # into a whole-server target: the database's name
+            dest = Destination(target, str(values["source_database"]), False, options)
     else:
         target = store.require_target(backup.target_id)
         database = values["database"] or target.dbname
@@ -141,7 +148,26 @@ def plan_restore(store: Store, backup: Backup, body: Any) -> Destination:
             f"type the {what} name {dest.confirm_name!r} to confirm the restore",
             fields={"confirm": f"must be the exact {what} name"},
         )
-    return replace(dest, identities=identities)
+    return replace(dest, identities=identities, member=member)
+
+
+def _set_member(
+    members: list[BackupDatabase], options: RestoreOptions, values: dict[str, Any]
+) -> tuple[str, RestoreOptions, dict[str, Any]]:
+    """The file of `source_database` in a backup set; by default it goes into a database of its
+    own name. InvalidInput naming the set's databases when none or another is given."""
+    names = ", ".join(m.name for m in members)
+    chosen = [m for m in members if m.name == values["source_database"]]
+    if not chosen:
+        why = f"one of {names}"
+        raise InvalidInput(
+            f"this backup is a set of several databases: give source_database ({why})",
+            fields={"source_database": why},
+        )
+    if values["target_id"] is None and values["database"] is None:
+        values = {**values, "database": chosen[0].name}
+    # the file holds that one database only: nothing to pick inside it
+    return chosen[0].file, replace(options, source_database=None), values
 
 
 def create_missing(dest: Destination, targets: TargetService) -> bool:

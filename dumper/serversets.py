@@ -14,13 +14,13 @@ from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, ProgressFn
 from dumper.backup.probe import ProbeResult, probe, probe_server
 from dumper.backup.serverset import SetResult, parse_exclude
-from dumper.errors import BackupCorrupt, DumpFailed
+from dumper.errors import BackupCorrupt, DumpFailed, InvalidInput, NotFound
 from dumper.set_rows import BackupDatabase
 from dumper.store import Store, Target, TargetFields
 from dumper.targets import SERVER_DBNAME
 
 if TYPE_CHECKING:  # views imports jobs, which imports this module
-    from dumper.views import BackupDatabaseView
+    from dumper.views import ArchiveDownload, BackupDatabaseView
 
 
 def is_server(target: Target | None) -> bool:
@@ -106,13 +106,6 @@ def check_files(path: Path, hash_file: Callable[[Path], str]) -> tuple[str, str]
     return None
 
 
-def entry_path(path: Path, database: str) -> tuple[Path, Any]:
-    """The file of `database` in the set at `path`, and its entry (InvalidInput naming the
-    set's databases when it holds no such database)."""
-    entry = serverset.entry_of(serverset.read_manifest(path), database)
-    return path / entry.file, entry
-
-
 def databases_view(store: Store, backup_id: int) -> list[BackupDatabaseView] | None:
     """The databases of a set for its backup's view; None for a backup of one database."""
     from dumper.views import BackupDatabaseView
@@ -121,3 +114,23 @@ def databases_view(store: Store, backup_id: int) -> list[BackupDatabaseView] | N
     if not found:
         return None
     return [BackupDatabaseView(d.name, d.file, d.size_bytes, d.tables, d.rows) for d in found]
+
+
+def download(path: Path, database: str | None) -> Path | ArchiveDownload:
+    """What a download of the backup at `path` sends: its file; a set as one tar streamed from
+    its files, or with `database` that database's file of it."""
+    from dumper.views import ArchiveDownload
+
+    if not path.is_dir():
+        if database is not None:
+            raise InvalidInput(
+                "database is only for a backup set", fields={"database": "not a backup set"}
+            )
+        return path
+    if database is None:
+        length, chunks = serverset.tar_stream(path)
+        return ArchiveDownload(path.name + ".tar", length, chunks)
+    entry = serverset.entry_of(serverset.read_manifest(path), database, field="database")
+    if not (path / entry.file).is_file():
+        raise NotFound(f"the file of database {database} is gone from the set")
+    return path / entry.file

@@ -7,6 +7,7 @@ TypeScript types from the OpenAPI document (`make types`), so the shape is writt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -151,6 +152,15 @@ def verification_view(store: Store, backup_id: int) -> VerificationView | None:
     end = datetime.fromisoformat(v.finished_at) if v.finished_at else None
     status = cast(Literal["running", "passed", "failed"], v.status)
     return VerificationView(status, datetime.fromisoformat(v.started_at), end, v.notes)
+
+
+@dataclass(frozen=True)
+class ArchiveDownload:
+    """A download made while it is sent (a backup set as one tar): name, exact length, bytes."""
+
+    name: str
+    length: int
+    chunks: Iterator[bytes]
 
 
 @dataclass(frozen=True)

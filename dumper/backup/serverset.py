@@ -13,8 +13,9 @@ import json
 import os
 import re
 import shutil
+import tarfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,8 +272,11 @@ def read_manifest(path: Path) -> tuple[SetEntry, ...]:
     return entries
 
 
-def entry_of(entries: Sequence[SetEntry], database: str) -> SetEntry:
-    """The entry of `database`; InvalidInput naming the set's databases when it has none."""
+def entry_of(
+    entries: Sequence[SetEntry], database: str, *, field: str = "source_database"
+) -> SetEntry:
+    """The entry of `database`; InvalidInput (on `field`) naming the set's databases when it
+    has none."""
     from dumper.errors import InvalidInput
 
     for e in entries:
@@ -281,7 +285,7 @@ def entry_of(entries: Sequence[SetEntry], database: str) -> SetEntry:
     names = ", ".join(e.database for e in entries)
     raise InvalidInput(
         f"the set holds no database {database!r} (it holds {names})",
-        fields={"source_database": f"one of {names}"},
+        fields={field: f"one of {names}"},
     )
 
 
@@ -306,3 +310,41 @@ def verify_set(
         except BackupCorrupt as exc:
             raise BackupCorrupt(f"database {e.database}: {exc.message}") from exc
     return results
+
+
+TAR_CHUNK = 1 << 20
+
+
+def tar_stream(path: Path) -> tuple[int, Iterator[bytes]]:
+    """The set as one tar (`NAME/` with its files, the manifest first), streamed from the files
+    in 1 MiB reads: its exact length, known before the first byte, and the bytes."""
+    entries = read_manifest(path)
+    names = [MANIFEST_NAME, *(e.file for e in entries)]
+    members: list[tuple[Path, bytes, int]] = []
+    for name in names:
+        file = path / name
+        st = file.stat()
+        info = tarfile.TarInfo(f"{path.name}/{name}")
+        info.size, info.mtime, info.mode = st.st_size, int(st.st_mtime), 0o600
+        members.append((file, info.tobuf(tarfile.PAX_FORMAT), st.st_size))
+    length = sum(len(h) + size + _pad(size) for _, h, size in members) + 2 * tarfile.BLOCKSIZE
+
+    def chunks() -> Iterator[bytes]:
+        for file, header, size in members:
+            yield header
+            sent = 0
+            with file.open("rb") as fh:
+                while sent < size:
+                    block = fh.read(min(TAR_CHUNK, size - sent))
+                    if not block:
+                        raise BackupCorrupt(f"{file.name} got shorter while it was being sent")
+                    sent += len(block)
+                    yield block
+            yield b"\0" * _pad(size)
+        yield b"\0" * (2 * tarfile.BLOCKSIZE)  # the end of the archive
+
+    return length, chunks()
+
+
+def _pad(size: int) -> int:
+    return -size % tarfile.BLOCKSIZE

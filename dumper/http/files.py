@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import quote
@@ -38,7 +39,12 @@ _TYPES = {
     ".gz": "application/gzip",
     ".sql": "application/sql",
 }
-DOWNLOAD_TYPES = ("application/gzip", "application/sql", "application/octet-stream")
+DOWNLOAD_TYPES = (
+    "application/gzip",
+    "application/sql",
+    "application/x-tar",
+    "application/octet-stream",
+)
 # At most 18 digits a side: a longer number is no file offset (and int() of 5,000 digits raises).
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 
@@ -128,3 +134,14 @@ def _parse_range(
     if end < start:
         return None  # syntactically invalid: ignored, the whole file is sent
     return start, min(end, size - 1)
+
+
+def archive_response(name: str, length: int, chunks: Iterator[bytes]) -> Response:
+    """An attachment made while it is sent (a backup set as one tar): its exact length is
+    known first, so it goes with Content-Length; no Range, no temporary copy."""
+    headers = {
+        "Content-Type": "application/x-tar",
+        "Content-Disposition": content_disposition(name),
+        "Cache-Control": "no-store",
+    }
+    return Response(200, headers, chunks, length)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from dumper.errors import InvalidInput
 from dumper.filecheck import FileCheck
 from dumper.http import metrics, openapi, upload_routes
-from dumper.http.files import DOWNLOAD_TYPES, file_response
+from dumper.http.files import DOWNLOAD_TYPES, archive_response, file_response
 from dumper.http.router import (
     Request,
     Response,
@@ -47,6 +47,7 @@ class AppFacade(Protocol):
     def list_backups(self, target_id: int) -> list[Any]: ...
     def get_backup(self, backup_id: int) -> Any: ...
     def backup_file(self, backup_id: int) -> Path: ...
+    def backup_download(self, backup_id: int, database: str | None = None) -> Any: ...
     def delete_backup(self, backup_id: int) -> None: ...
     def cancel_backup(self, backup_id: int) -> Any: ...
     def start_restore(self, backup_id: int, /, **request: Any) -> Any: ...
@@ -71,6 +72,8 @@ class AppFacade(Protocol):
 
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 405: "Error", 409: "Error", 422: "Error"}
 _READ_ERRORS = {401: "Error", 404: "Error"}
+# a backup set's download: one database's file of it instead of the whole set as a tar
+_DATABASE_QUERY = {"database": {"type": "string", "minLength": 1, "maxLength": 64}}
 
 
 class Handlers:
@@ -152,8 +155,10 @@ class Handlers:
         return empty_response()
 
     def download(self, request: Request) -> Response:
-        path = self.app.backup_file(request.int_param("id"))
-        return file_response(path, request, attachment=True)
+        found = self.app.backup_download(request.int_param("id"), request.query_value("database"))
+        if isinstance(found, Path):
+            return file_response(found, request, attachment=True)
+        return archive_response(found.name, found.length, found.chunks)  # a set: one tar
 
     def cancel_backup(self, request: Request) -> Response:
         return json_response(202, self.app.cancel_backup(request.int_param("id")))
@@ -415,10 +420,12 @@ def build_router(
         "GET",
         "/api/backups/:id/download",
         h.download,
-        "Download the backup file",
+        "Download the backup file; a backup set as one streamed tar, or with `database` that"
+        " database's file of it",
         tag="backups",
+        query=_DATABASE_QUERY,
         content_types=DOWNLOAD_TYPES,
-        responses={200: None, 206: None, 416: "Error", **_READ_ERRORS},
+        responses={200: None, 206: None, 416: "Error", 422: "Error", **_READ_ERRORS},
     )
     add(
         "HEAD",
@@ -426,8 +433,9 @@ def build_router(
         h.download,
         "Size and name of the backup file",
         tag="backups",
+        query=_DATABASE_QUERY,
         content_types=DOWNLOAD_TYPES,
-        responses={200: None, 206: None, 416: None, 401: None, 404: None},
+        responses={200: None, 206: None, 416: None, 401: None, 404: None, 422: None},
     )
     add(
         "POST",
