@@ -347,7 +347,7 @@ class App:
         return [self._restore_view(r) for r in self.store.list_restores(target_id)]
 
     def backup_contents(self, backup_id: int) -> BackupContentsView:
-        return contents_view(backup_id, self.backup_file(backup_id))
+        return contents_view(backup_id, serversets.one_file(self.backup_file(backup_id)))
 
     def get_restore(self, restore_id: int) -> RestoreView:
         restore = self.store.get_restore(restore_id)

@@ -134,3 +134,14 @@ def download(path: Path, database: str | None) -> Path | ArchiveDownload:
     if not (path / entry.file).is_file():
         raise NotFound(f"the file of database {database} is gone from the set")
     return path / entry.file
+
+
+def one_file(path: Path) -> Path:
+    """The file of a backup of one database; InvalidInput for a set (its `databases` say what
+    it holds; each file's contents are those of a dump of that database)."""
+    if path.is_dir():
+        raise InvalidInput(
+            "a backup set holds several databases: its databases list them",
+            fields={"backup": "a backup set"},
+        )
+    return path

@@ -62,6 +62,21 @@ describe('target form validation (mirrors the server rules)', () => {
   })
 })
 
+describe('a whole server (database *)', () => {
+  it('takes * alone as the database, and only * takes databases to leave out', () => {
+    expect(validateTarget(valid({ dbname: '*', exclude: 'test_*, scratch' }))).toEqual({})
+    expect(validateTarget(valid({ dbname: 'shop*' })).dbname?.key).toBe('set.field.dbname')
+    expect(validateTarget(valid({ dbname: 'shop', exclude: 'test_*' })).exclude?.key).toBe('set.field.exclude')
+    expect(validateTarget(valid({ dbname: '*', exclude: 'x'.repeat(1001) })).exclude?.key).toBe('validation.maxLength')
+  })
+
+  it('sends the list trimmed for *, and an empty one for a single database', () => {
+    expect(toTargetInput(valid({ dbname: ' * ', exclude: ' test_* ' }), 'edit')).toMatchObject({ dbname: '*', exclude: 'test_*' })
+    expect(toTargetInput(valid({ dbname: 'shop', exclude: '' }), 'edit').exclude).toBe('')
+    expect(formFromTarget(makeTarget({ dbname: '*', exclude: 'a, b*' })).exclude).toBe('a, b*')
+  })
+})
+
 describe('form <-> API body', () => {
   it('converts numbers, trims text and sends null for no schedule', () => {
     const input = toTargetInput(valid({ name: ' shop ', port: '3307', retention_days: '0', scheduleEnabled: false }), 'create')
@@ -70,6 +85,7 @@ describe('form <-> API body', () => {
       host: 'db.lan',
       port: 3307,
       dbname: 'shop',
+      exclude: '',
       user: 'backup',
       password: '',
       comment: '',

@@ -11,6 +11,8 @@ export interface TargetFormState {
   host: string
   port: string
   dbname: string
+  /** dbname `*` (every database): the databases left out, comma-separated with `*` */
+  exclude: string
   user: string
   password: string
   comment: string
@@ -49,9 +51,13 @@ export interface Issue {
 }
 export type FieldIssues = Partial<Record<FieldName, Issue>>
 
+/** The dbname of a target that backs up every database its user can see. */
+export const SERVER_DBNAME = '*'
+
 export const LIMITS = {
   name: 64,
   dbname: 64,
+  exclude: 1000,
   host: 255,
   user: 255,
   comment: 1000,
@@ -65,6 +71,7 @@ export function emptyForm(): TargetFormState {
     host: '',
     port: '3306',
     dbname: '',
+    exclude: '',
     user: '',
     password: '',
     comment: '',
@@ -94,6 +101,7 @@ export function formFromTarget(t: Target): TargetFormState {
     host: t.host,
     port: String(t.port),
     dbname: t.dbname,
+    exclude: t.exclude,
     user: t.user,
     password: '',
     comment: t.comment,
@@ -144,6 +152,7 @@ export function validateTarget(s: TargetFormState): FieldIssues {
   set('host', textIssue(s.host, LIMITS.host, true))
   set('port', intIssue(s.port, LIMITS.port))
   set('dbname', textIssue(s.dbname, LIMITS.dbname, true))
+  Object.assign(issues, validateServer(s))
   set('user', textIssue(s.user, LIMITS.user, true))
   set('comment', textIssue(s.comment, LIMITS.comment, false, true))
   const timed = s.scheduleEnabled && s.ops.schedule_kind !== 'hourly'
@@ -152,6 +161,17 @@ export function validateTarget(s: TargetFormState): FieldIssues {
   set('retention_days', intIssue(s.retention_days, LIMITS.retention))
   Object.assign(issues, validateEncryption(s))
   return { ...issues, ...validateOps(s.ops) }
+}
+
+/** A whole server (dumper/targets.py _check_server): `*` alone, and only it takes `exclude`. */
+export function validateServer(s: TargetFormState): FieldIssues {
+  const issues: FieldIssues = {}
+  const dbname = s.dbname.trim()
+  if (dbname.includes('*') && dbname !== SERVER_DBNAME) issues.dbname = { key: 'set.field.dbname' }
+  const exclude = textIssue(s.exclude, LIMITS.exclude, false)
+  if (exclude) issues.exclude = exclude
+  else if (s.exclude.trim() !== '' && dbname !== SERVER_DBNAME) issues.exclude = { key: 'set.field.exclude' }
+  return issues
 }
 
 /** The encryption fields' rules (dumper/encryption.py check_fields). */
@@ -194,6 +214,8 @@ export function toTargetInput(s: TargetFormState, mode: 'create' | 'edit'): Targ
     host: s.host.trim(),
     port: Number(s.port.trim()),
     dbname: s.dbname.trim(),
+    // always sent: a PUT without it would forget the list; only `*` takes one
+    exclude: s.dbname.trim() === SERVER_DBNAME ? s.exclude.trim() : '',
     user: s.user.trim(),
     comment: s.comment,
     retention_days: Number(s.retention_days.trim()),

@@ -120,7 +120,7 @@ describe('error texts', () => {
     expect(notesText('cancelled by the user before the first statement: the database was not changed', de)).toContain('nicht verändert')
     expect(notesText('the stored password cannot be decrypted (the encryption key changed): enter the password again', de)).toContain('Passwort')
     expect(notesText('something unexpected', de)).toBe('something unexpected')
-    const report = { ok: false, server_version: '10.11', database_exists: false, can_read: false, message: "database 'shop' does not exist or the user cannot see it", tls_version: null, tls_cipher: null }
+    const report = { ok: false, server_version: '10.11', database_exists: false, can_read: false, message: "database 'shop' does not exist or the user cannot see it", tls_version: null, tls_cipher: null, databases: null }
     expect(reportText(report, de)).toBe('Die Datenbank „shop“ existiert nicht oder der Benutzer sieht sie nicht.')
     expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable; not encrypted' }, de)).toBe('Verbunden: 10.11 (3 Tabellen lesbar) · nicht verschlüsselt')
     expect(reportText({ ...report, ok: true, database_exists: true, can_read: true, message: 'connected; 3 table(s) readable; not encrypted' }, en_)).toBe('Connected: 10.11 (3 tables readable) · not encrypted')

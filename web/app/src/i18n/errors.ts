@@ -106,6 +106,10 @@ const FIELD_TEXT: readonly Known[] = [
   [/^must be an object$/, 'validation.object'],
   [/^invalid$/, 'validation.invalid'],
   [/^must be 1 to 64 letters, digits, _, \$ or -$/, 'validation.databaseName'],
+  [/^must be a database name, or \* for every database$/, 'set.field.dbname'],
+  [/^is only for dbname \* \(every database\)$/, 'set.field.exclude'],
+  [/^one of (?<names>.+)$/, 'set.field.oneOf'],
+  [/^a backup set$/, 'set.field.isSet'],
   [/^required$/, 'validation.required'],
   [/^no match$/, 'encryption.field.noMatch'],
   [/^must be an age public key/, 'encryption.field.recipient'],
@@ -121,6 +125,7 @@ const FIELD_LABEL: Record<string, MessageKey> = {
   host: 'edit.host',
   port: 'edit.port',
   dbname: 'edit.dbname',
+  exclude: 'set.exclude',
   user: 'edit.user',
   password: 'edit.password',
   comment: 'edit.comment',
@@ -197,6 +202,15 @@ export function notesText(notes: string, t: Translate): string {
 /** What a connection test found (dumper/backup/probe.py), from its fields where they say it. */
 export function reportText(report: ConnectionReport, t: Translate): string {
   const { message } = report
+  if (report.databases) {
+    // a whole server (`*`): what a backup would take now
+    if (report.databases.length === 0) return t('set.testNone')
+    const transport = report.tls_version
+      ? t('report.tls', { version: report.tls_version, cipher: report.tls_cipher ?? '' })
+      : t('report.plain')
+    const names = report.databases.join(', ')
+    return `${t('edit.testOk', { version: report.server_version ?? '' })} · ${t('set.testDatabases', { names })} · ${transport}`
+  }
   if (report.ok) {
     const version = report.server_version ?? ''
     const count = /(\d+) table\(s\) readable/.exec(message)?.[1]

@@ -4,6 +4,7 @@ import { fileCheckDe, fileCheckEn } from './messagesFileCheck'
 import { opsDe, opsEn } from './messagesOps'
 import { privDe, privEn } from './messagesPriv'
 import { restoreDe, restoreEn } from './messagesRestore'
+import { setDe, setEn } from './messagesSet'
 import { tlsDe, tlsEn } from './messagesTls'
 import { uploadDe, uploadEn } from './messagesUpload'
 
@@ -313,6 +314,7 @@ export const en = {
   ...fileCheckEn,
   ...privEn,
   ...uploadEn,
+  ...setEn,
   ...ageEn,
 } as const
 
@@ -631,5 +633,6 @@ export const de: Messages = {
   ...fileCheckDe,
   ...privDe,
   ...uploadDe,
+  ...setDe,
   ...ageDe,
 }

@@ -9,6 +9,7 @@
 export type {
   Backup,
   BackupContents,
+  BackupDatabase,
   BackupProgress,
   ConnectionReport,
   Health,
@@ -323,7 +324,9 @@ export const api = {
   adoptFile: (req: AdoptRequest) => request<Backup>('POST', '/api/backups/adopt', { body: req }),
   /** Asks a restore to stop between two statements: the database stays partially restored. */
   cancelRestore: (id: number) => request<Restore>('POST', `/api/restores/${id}/cancel`),
-  downloadUrl: (id: number) => `/api/backups/${enc(String(id))}/download`,
+  /** A backup's file; a set's as one tar, or with `database` that database's file of the set. */
+  downloadUrl: (id: number, database?: string) =>
+    `/api/backups/${enc(String(id))}/download${database ? `?database=${enc(database)}` : ''}`,
 
   listJobs: () => request<Job[]>('GET', '/api/jobs'),
 
@@ -364,8 +367,8 @@ export const api = {
    * Downloads a backup. Without stored credentials the browser streams the file itself (big files
    * never sit in memory); with Basic-Auth the header can only be sent by fetch, so it goes via a blob.
    */
-  async downloadBackup(id: number, fileName: string): Promise<void> {
-    const url = api.downloadUrl(id)
+  async downloadBackup(id: number, fileName: string, database?: string): Promise<void> {
+    const url = api.downloadUrl(id, database)
     if (!credentials.get()) {
       // HEAD first, so a missing file becomes a message here rather than a broken download.
       await send('HEAD', url)

@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { useBusySet } from './busy'
-import { api, type Backup, type Restore, type RestoreRequest } from '@/services/api'
+import { api, type Backup, type BackupDatabase, type Restore, type RestoreRequest } from '@/services/api'
 
 export const useBackupsStore = defineStore('backups', () => {
   const byTarget = ref<Record<number, Backup[]>>({})
@@ -34,8 +34,12 @@ export const useBackupsStore = defineStore('backups', () => {
     return withBusy(backup.id, () => api.restoreBackup(backup.id, req))
   }
 
-  async function download(backup: Backup): Promise<void> {
-    await withBusy(backup.id, () => api.downloadBackup(backup.id, backup.file_name ?? `backup-${backup.id}`))
+  /** The backup's file; a set (several databases) as one tar, or `database`'s file of it. */
+  async function download(backup: Backup, database?: BackupDatabase): Promise<void> {
+    const name = database
+      ? database.file_name
+      : `${backup.file_name ?? `backup-${backup.id}`}${backup.databases ? '.tar' : ''}`
+    await withBusy(backup.id, () => api.downloadBackup(backup.id, name, database?.name))
   }
 
   /** Whether any backup of the target is still running (the page keeps polling while so). */

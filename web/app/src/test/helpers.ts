@@ -89,6 +89,7 @@ export function makeTarget(over: Partial<Target> = {}): Target {
     verify_after_backup: false,
     strict: false,
     parallel_connections: 1,
+    exclude: '',
     tls: 'preferred',
     tls_ca: '',
     tls_cert: '',
@@ -137,6 +138,7 @@ export function makeBackup(over: Partial<Backup> = {}): Backup {
     verification: null,
     file_check: null,
     encrypted: false,
+    databases: null,
     ...over,
   }
 }
