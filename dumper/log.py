@@ -11,12 +11,15 @@ _LOGGER_NAME = "dumper"
 _SCRUBBERS = (
     (re.compile(r"(mysql://[^:/@\s]*:)[^@\s]*@"), r"\1***@"),
     (re.compile(r"(?i)(authorization:\s*)(\S+\s+)?\S+"), r"\1***"),
-    (re.compile(r'(?i)("?password"?\s*[:=]\s*)("[^"]*"|\S+)'), r"\1***"),
+    (re.compile(r'(?i)("?pass(?:word|phrase)"?\s*[:=]\s*)("[^"]*"|\S+)'), r"\1***"),
+    # an age identity (encrypted backups), wherever it shows
+    (re.compile(r"AGE-SECRET-KEY-1[0-9A-Za-z]+"), "AGE-SECRET-KEY-1***"),
 )
 
 
 def scrub(text: str) -> str:
-    """Return text with DSN passwords, Authorization values and password fields masked."""
+    """Return text with DSN passwords, Authorization values, password and passphrase fields
+    and age identities masked."""
     for pattern, repl in _SCRUBBERS:
         text = pattern.sub(repl, text)
     return text

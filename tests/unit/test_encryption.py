@@ -114,3 +114,13 @@ def test_a_whole_server_sets_folder_is_opened_by_one_of_its_files(app: App) -> N
     plain = _backup(app, t.id, "nothing_here.sql.gz", None)
     assert app.keys.for_backup(plain, None) is None
     assert not app.get_backup(plain.id).encrypted
+
+
+def test_the_log_masks_an_age_identity_and_a_passphrase_wherever_they_show() -> None:
+    from dumper.log import scrub
+
+    secret = IDENTITY.encode()
+    text = scrub(f'body {{"identity": "{secret}", "age_passphrase": "hunter2 hunter2"}}')
+    assert secret not in text and secret[16:] not in text and "hunter2" not in text
+    assert "AGE-SECRET-KEY-1***" in text
+    assert scrub("passphrase=abc def") == "passphrase=*** def"
