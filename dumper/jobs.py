@@ -204,12 +204,6 @@ class JobRunner:
         """Queue a test restore of a successful backup on its target's server (a job of the
         target); InvalidInput, NotFound, DecryptionError, Conflict as for a restore."""
         path = self._file_of(backup, "verified")
-        if path.is_dir():
-            raise InvalidInput(
-                "a backup set is not test-restored yet: each of its files was verified when "
-                "written, and the file check checks them against the set's manifest",
-                fields={"backup": "a backup set"},
-            )
         params, key = self._params(target), database_key(target)
         with self._lock:
             self._check_free(target.id, target.name, key)

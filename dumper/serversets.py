@@ -10,11 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 from dumper.backup import serverset
 from dumper.backup.agefile import Identity, Recipient
+from dumper.backup.compare import CompareResult, scratch_name
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, ProgressFn
 from dumper.backup.probe import ProbeResult, probe, probe_server
 from dumper.backup.serverset import SetResult, parse_exclude
-from dumper.errors import BackupCorrupt, DumpFailed, InvalidInput, NotFound
+from dumper.errors import (
+    BackupCorrupt,
+    Conflict,
+    ConnectionFailed,
+    DumpFailed,
+    InvalidInput,
+    NotFound,
+    RestoreFailed,
+)
 from dumper.set_rows import BackupDatabase
 from dumper.store import Store, Target, TargetFields
 from dumper.targets import SERVER_DBNAME
@@ -145,3 +154,28 @@ def one_file(path: Path) -> Path:
             fields={"backup": "a backup set"},
         )
     return path
+
+
+def set_test_restore(
+    test_restore: Callable[..., CompareResult], backup_id: int, on_scratch: Callable[[str], None]
+) -> Callable[..., CompareResult]:
+    """The test restore of a set: each database's file into a scratch database named after it
+    (`<database>__verify_<id>`), one after another, `on_scratch` told each name before it is
+    made; passed when every one passed, ending at the first that did not."""
+
+    def run(path: Path, params: ConnParams, scratch: str, **kw: Any) -> CompareResult:
+        notes: list[str] = []
+        for e in serverset.read_manifest(path):
+            name = scratch_name(e.database, backup_id)
+            on_scratch(name)
+            try:
+                one = test_restore(path / e.file, params.with_database(e.database), name, **kw)
+            except (BackupCorrupt, Conflict, ConnectionFailed, RestoreFailed) as exc:
+                notes.append(f"database {e.database}: {exc.message}")
+                return CompareResult(False, tuple(notes))
+            notes.append(f"database {e.database}: " + "; ".join(one.notes))
+            if not one.passed:
+                return CompareResult(False, tuple(notes))
+        return CompareResult(True, tuple(notes))
+
+    return run

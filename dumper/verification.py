@@ -68,6 +68,13 @@ def run(
     scratch = scratch_name(params.database, backup_id)
     started = clock.now().isoformat()
     _record(store, Verification(backup_id, RUNNING, started, None, "", scratch))
+    if path.is_dir():  # a backup set: each database's file in turn, its scratch recorded first
+        from dumper.serversets import set_test_restore
+
+        def running(name: str) -> None:  # recovery after a crash drops the one it names
+            _record(store, Verification(backup_id, RUNNING, started, None, "", name))
+
+        test_restore = set_test_restore(test_restore, backup_id, running)
     try:
         keys = {"identities": identities} if identities else {}  # an encrypted backup's
         result = test_restore(path, params, scratch, cancel=cancel, **keys)

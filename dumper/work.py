@@ -185,7 +185,7 @@ class Work:
         )
         self._rotate_after(job)
         target = self.store.get_target(job.target_id)
-        if target is not None and target.verify_after_backup and path.is_file():
+        if target is not None and target.verify_after_backup and path.exists():
             # the same job goes on as the backup's verification: nothing runs in between
             job.kind, job.backup_id, job.path = "verify", job.id, path
             job.identities = _readers(job.encrypt_to)

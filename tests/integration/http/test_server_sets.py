@@ -242,6 +242,34 @@ def test_one_database_of_a_set_restores_into_another_name_and_its_own(
     done = app.wait_restore(started["id"], timeout=60)
     assert done.status == "success", done.notes
     assert query(server.on(f"{p}_a"), "SELECT COUNT(*) FROM t") == [(3,)]
-    # a set is not test-restored yet: refused plainly, nothing queued
-    status, _, err = api("POST", f"/api/backups/{body['id']}/verify")
-    assert status == 422 and err["error"]["fields"] == {"backup": "a backup set"}
+
+
+def test_a_set_is_verified_database_by_database_and_a_broken_file_fails_it(
+    api_app: tuple[App, Api], server: Server
+) -> None:
+    app, api = api_app
+    p = server.prefix
+    server.grant("ALL PRIVILEGES")  # the scratch databases PREFIX_x__verify_N
+    target = api("POST", "/api/targets", server_target(server))[2]
+    body = backup(app, api, target["id"])
+    assert api("POST", f"/api/backups/{body['id']}/verify")[0] == 202
+    assert app.runner.wait("verify", body["id"], timeout=60)
+    v = api("GET", f"/api/backups/{body['id']}")[2]["verification"]
+    assert v["status"] == "passed", v["notes"]
+    assert [n.split(":")[0] for n in v["notes"].split("; ") if n.startswith("database ")] == [
+        f"database {p}_a",
+        f"database {p}_b",
+        f"database {p}_c",
+    ]
+    left = query(server.root, f"SHOW DATABASES LIKE '{p.replace('_', chr(92) + '_')}%verify%'")
+    assert left == []
+
+    broken = app.config.backup_dir / body["file_name"] / body["databases"][1]["file_name"]
+    data = bytearray(broken.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    broken.write_bytes(bytes(data))
+    assert api("POST", f"/api/backups/{body['id']}/verify")[0] == 202
+    assert app.runner.wait("verify", body["id"], timeout=60)
+    v = api("GET", f"/api/backups/{body['id']}")[2]["verification"]
+    assert v["status"] == "failed", v["notes"]
+    assert v["notes"].startswith(f"database {p}_a: ") and f"; database {p}_b: " in v["notes"]
