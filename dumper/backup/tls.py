@@ -164,7 +164,7 @@ def context_error(settings: TlsSettings) -> dict[str, str]:
     if settings.ca.strip():
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=settings.ca)
-        except (ssl.SSLError, ValueError):
+        except (ssl.SSLError, ValueError, TypeError):  # TypeError: not ASCII
             errors["tls_ca"] = "is not a PEM certificate"
     if settings.key.strip() and not settings.cert.strip():
         errors["tls_cert"] = "is required with a client key"
@@ -175,6 +175,6 @@ def context_error(settings: TlsSettings) -> dict[str, str]:
                     ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert_path, key_path)
             else:  # the stored key is not at hand here: check the certificate alone
                 ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=settings.cert)
-        except (ssl.SSLError, ValueError):
+        except (ssl.SSLError, ValueError, TypeError):  # TypeError: not ASCII
             errors["tls_cert"] = "is not a PEM certificate matching the key"
     return errors
