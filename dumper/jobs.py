@@ -33,7 +33,7 @@ from dumper.folder import BackupFolder, UnknownFile
 from dumper.log import get_logger
 from dumper.notify.events import OnEvent, job_event
 from dumper.store import FAILED, SUCCESS, Backup, Restore, Store, Target
-from dumper.targets import PASSWORD_UNREADABLE, TargetService
+from dumper.targets import PASSWORD_UNREADABLE, SERVER_DBNAME, TargetService
 from dumper.work import USER_CANCEL, Work, ended
 
 if TYPE_CHECKING:
@@ -262,13 +262,28 @@ class JobRunner:
         busy = self._by_target.get(target_id)
         if busy is not None:
             raise Conflict(f"a {busy.kind} of target {name!r} is already running (id {busy.id})")
-        busy = self._by_database.get(database) if database is not None else None
+        busy = self._busy_on(database) if database is not None else None
         if busy is not None and database is not None:
             host, port, dbname = database
             raise Conflict(
                 f"database {dbname!r} on {host}:{port} is busy: {busy.kind} {busy.id} of target "
                 f"{busy.target_name!r} is running on it"
             )
+
+    def _busy_on(self, database: DatabaseKey) -> Job | None:
+        """The job on this database; a whole server's (`*`) overlaps every database of it."""
+        found = self._by_database.get(database)
+        if found is None:
+            host, port, dbname = database
+            found = next(
+                (
+                    job
+                    for (h, p, d), job in self._by_database.items()
+                    if (h, p) == (host, port) and SERVER_DBNAME in (d, dbname)
+                ),
+                None,
+            )
+        return found
 
     def _hold(self, job: Job, database: DatabaseKey) -> None:
         # under self._lock

@@ -12,7 +12,7 @@ from dumper.backup import serverset
 from dumper.backup.agefile import Identity, Recipient
 from dumper.backup.compare import CompareResult, scratch_name
 from dumper.backup.dsn import ConnParams
-from dumper.backup.dump import DumpOptions, ProgressFn
+from dumper.backup.dump import DumpOptions, ProgressFn, dump_database
 from dumper.backup.probe import ProbeResult, probe, probe_server
 from dumper.backup.serverset import SetResult, parse_exclude
 from dumper.errors import (
@@ -47,8 +47,10 @@ def dump(
     mode: int,
     dir_mode: int,
     encrypt_to: Sequence[Recipient] = (),
+    dump_fn: Callable[..., Any] = dump_database,
 ) -> SetResult:
-    """The set of the target's server into the folder `path` (DumpFailed naming a database)."""
+    """The set of the target's server into the folder `path` (DumpFailed naming a database);
+    `dump_fn` dumps each database (the engine's dump)."""
     return serverset.dump_server(
         params.with_database(""),
         path,
@@ -60,6 +62,7 @@ def dump(
         dir_mode=dir_mode,
         strict=target.strict,
         encrypt_to=encrypt_to,
+        dump_fn=dump_fn,
     )
 
 

@@ -227,6 +227,7 @@ class Work:
             mode=self.folder.file_mode,
             dir_mode=self.folder.dir_mode,
             encrypt_to=job.encrypt_to,
+            dump_fn=self.engine.dump,
         )
         serversets.check(path, job.cancel, _readers(job.encrypt_to), bool(job.encrypt_to))
         return result

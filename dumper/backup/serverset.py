@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from dumper.backup.agefile import Identity, Recipient
 from dumper.backup.dsn import ConnParams, connect
-from dumper.backup.dump import DumpOptions, DumpProgress, ProgressFn, dump_database
+from dumper.backup.dump import DumpOptions, DumpProgress, DumpResult, ProgressFn, dump_database
 from dumper.backup.session import close_quietly, server_error_text
 from dumper.backup.sink import _fsync_dir, atomic_file, make_dir, part_path
 from dumper.backup.verify import VerifyResult, verify_file
@@ -129,12 +129,14 @@ def dump_server(
     dir_mode: int = 0o700,
     strict: bool = False,
     encrypt_to: Sequence[Recipient] = (),
+    dump_fn: Callable[..., DumpResult] = dump_database,
 ) -> SetResult:
     """Dump every database of the server (or `databases`) into the folder `out`.
 
     Writes OUT.part/, one `{database}.sql.gz` per database, the manifest last, fsyncs and renames
     it to OUT. Any failure removes OUT.part and raises DumpFailed naming the database (Cancelled
-    as it is); OUT is never left half made. Progress counts over the whole set.
+    as it is); OUT is never left half made. Progress counts over the whole set. `dump_fn`: what
+    dumps one database (dump_database; the service passes its engine's).
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -156,7 +158,7 @@ def dump_server(
                 raise Cancelled("dump cancelled")
             name = file_name(database, encrypted=bool(encrypt_to))
             try:
-                result = dump_database(
+                result = dump_fn(
                     params.with_database(database),
                     part / name,
                     progress=tally.inner(database),

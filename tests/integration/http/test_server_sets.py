@@ -20,6 +20,7 @@ import pytest
 from dumper.app import App
 from dumper.backup.dsn import ConnParams
 from dumper.backup.serverset import MANIFEST_NAME
+from dumper.engine import Engine
 from dumper.http.server import build_dispatcher, make_server, serve_until
 from tests.fixtures.dbcompare import execute, query
 from tests.fixtures.servers import Server, server_with_databases
@@ -273,3 +274,44 @@ def test_a_set_is_verified_database_by_database_and_a_broken_file_fails_it(
     v = api("GET", f"/api/backups/{body['id']}")[2]["verification"]
     assert v["status"] == "failed", v["notes"]
     assert v["notes"].startswith(f"database {p}_a: ") and f"; database {p}_b: " in v["notes"]
+
+
+def test_a_server_backup_and_a_job_on_one_of_its_databases_wait_for_each_other(
+    tmp_path: Path, server: Server
+) -> None:
+    real = Engine.default()
+    open_, entered = threading.Event(), threading.Semaphore(0)
+
+    def held_dump(*args: Any, **kw: Any) -> Any:
+        entered.release()
+        assert open_.wait(30)
+        return real.dump(*args, **kw)
+
+    config = make_config(tmp_path)
+    app = App.build(config, engine=Engine(dump=held_dump, restore=real.restore, verify=real.verify))
+    try:
+        api = Api(build_dispatcher(app, config))
+        whole = api("POST", "/api/targets", server_target(server))[2]
+        one = api(
+            "POST",
+            "/api/targets",
+            server_target(server, name="one", dbname=f"{server.prefix}_b", exclude=""),
+        )[2]
+        # one database's backup is running: the whole server's waits (409 naming it)
+        status, _, held = api("POST", f"/api/targets/{one['id']}/backup")
+        assert status == 202 and entered.acquire(timeout=10)
+        status, _, err = api("POST", f"/api/targets/{whole['id']}/backup")
+        assert status == 409 and f"backup {held['id']} of target 'one'" in err["error"]["message"]
+        open_.set()
+        app.wait_backup(held["id"], timeout=60)
+        # and the other way round: the whole server's backup holds every database of it
+        open_.clear()
+        status, _, held = api("POST", f"/api/targets/{whole['id']}/backup")
+        assert status == 202 and entered.acquire(timeout=10)
+        status, _, err = api("POST", f"/api/targets/{one['id']}/backup")
+        assert status == 409 and f"backup {held['id']} of target 'whole'" in err["error"]["message"]
+        open_.set()
+        assert app.wait_backup(held["id"], timeout=60).status == "success"
+    finally:
+        open_.set()
+        app.stop(timeout=10)
