@@ -38,6 +38,8 @@ export const opsEn = {
   'verification.failed': 'verification failed',
   'verification.running': 'verifying',
   'verification.started': 'Verification of the backup started.',
+  'verification.done': 'A backup of "{name}" is verified: it restored to the same data.',
+  'verification.doneFailed': 'Verification of a backup of "{name}" failed: {notes}',
   'edit.verifyAfterHelp':
     'A test restore into a scratch database <db>__verify_<id> on the same server, compared with the backup; needs CREATE and DROP there.',
   'channels.title': 'Notifications',
@@ -184,6 +186,8 @@ export const opsDe: Record<OpsKey, string> = {
   'verification.failed': 'Prüfung fehlgeschlagen',
   'verification.running': 'wird geprüft',
   'verification.started': 'Prüfung des Backups gestartet.',
+  'verification.done': 'Ein Backup von „{name}“ ist geprüft: es ergab wiederhergestellt dieselben Daten.',
+  'verification.doneFailed': 'Prüfung eines Backups von „{name}“ fehlgeschlagen: {notes}',
   'edit.verifyAfterHelp':
     'Eine Test-Wiederherstellung in eine Hilfsdatenbank <db>__verify_<id> auf demselben Server, mit dem Backup verglichen; braucht dort CREATE und DROP.',
   'channels.title': 'Benachrichtigungen',

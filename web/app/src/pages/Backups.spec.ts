@@ -1,5 +1,6 @@
 import { flushPromises } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { useJobsStore } from '@/stores'
 import { button, makeBackup, makeJob, makeTarget, mockFetch, mountApp, type Mounted } from '@/test/helpers'
 
 let app: Mounted | null = null
@@ -44,6 +45,24 @@ describe('backups page', () => {
     expect(button(bad, 'Download').attributes('disabled')).toBeDefined()
     expect(button(bad, 'Restore').attributes('disabled')).toBeDefined()
     expect(button(bad, 'Delete').attributes('disabled')).toBeUndefined()
+  })
+
+  it('follows a verification it started to its end: the list reloads and the result is told', async () => {
+    const f = base()
+    const passed = { status: 'passed' as const, started_at: '2026-11-26T03:00:00Z', finished_at: '2026-11-26T03:00:02Z', notes: '' }
+    f.on('POST /api/backups/5/verify', { status: 202, body: makeBackup({ id: 5 }) })
+    f.on('GET /api/backups/5', { body: makeBackup({ id: 5, verification: passed }) })
+    f.on('GET /api/jobs', { body: [] }) // over before the first poll could list it
+    app = await mountApp('/targets/1/backups')
+    const listed = f.callsTo('GET /api/targets/1/backups').length
+    f.on('GET /api/targets/1/backups', { body: [makeBackup({ id: 5, verification: passed }), failed] })
+    await button(app.wrapper.get('tr[data-backup-id="5"]'), 'Verify now').trigger('click')
+    await flushPromises()
+    await useJobsStore(app.pinia).load() // the next poll: the job is gone
+    await flushPromises()
+    expect(f.callsTo('GET /api/targets/1/backups').length).toBeGreaterThan(listed + 1)
+    expect(app.wrapper.get('tr[data-backup-id="5"]').text()).toContain('verified')
+    expect(app.wrapper.text()).toContain('A backup of "shop" is verified')
   })
 
   it('shows the error of a failed backup in its details', async () => {

@@ -88,6 +88,11 @@ export const useJobsStore = defineStore('jobs', () => {
         if (b.status === 'success') toasts.success(t('backups.backupDone', { name }))
         else if (b.status === 'failed') toasts.push('error', t('backups.backupFailed', { name, notes: notesText(b.notes, t) || '?' }))
         else if (b.status === 'cancelled') toasts.info(t('backups.backupCancelled', { name }))
+      } else if (job.kind === 'verify') {
+        // a verification's id is its backup's: how it ended is on the backup
+        const v = (await api.getBackup(job.id)).verification
+        if (v?.status === 'passed') toasts.success(t('verification.done', { name }))
+        else if (v?.status === 'failed') toasts.push('error', t('verification.doneFailed', { name, notes: notesText(v.notes, t) || '?' }))
       } else {
         const r = await api.getRestore(job.id)
         const backup = await restoredBackup(r)

@@ -212,6 +212,25 @@ describe('jobs store', () => {
     ])
   })
 
+  it('tells how a verification ended from its backup, never from a restore with the same id', async () => {
+    const passed = { status: 'passed' as const, started_at: '2026-11-26T03:00:00Z', finished_at: '2026-11-26T03:01:00Z', notes: '' }
+    const f = mockFetch({
+      'GET /api/jobs': { body: [makeJob({ kind: 'verify', id: 9 }), makeJob({ kind: 'verify', id: 10, target_name: 'wiki' })] },
+      'GET /api/backups/9': { body: makeBackup({ id: 9, verification: passed }) },
+      'GET /api/backups/10': { body: makeBackup({ id: 10, verification: { ...passed, status: 'failed', notes: 'table t: rows differ' } }) },
+    })
+    const store = useJobsStore()
+    const toasts = useToastStore()
+    await store.load()
+    f.on('GET /api/jobs', { body: [] })
+    await store.load()
+    expect(toasts.toasts.map((t) => [t.kind, t.message])).toEqual([
+      ['success', 'A backup of "shop" is verified: it restored to the same data.'],
+      ['error', 'Verification of a backup of "wiki" failed: table t: rows differ'],
+    ])
+    expect(f.calls.some((c) => c.url.includes('/api/restores/'))).toBe(false)
+  })
+
   it('keeps a job a page started after a poll went out until a later poll has had the chance to list it', async () => {
     let answer: (r: Response) => void = () => {}
     vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))))
