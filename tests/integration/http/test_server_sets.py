@@ -315,3 +315,30 @@ def test_a_server_backup_and_a_job_on_one_of_its_databases_wait_for_each_other(
     finally:
         open_.set()
         app.stop(timeout=10)
+
+
+def test_an_encrypted_set_is_age_files_that_restore_and_verify_with_the_passphrase(
+    api_app: tuple[App, Api], server: Server
+) -> None:
+    app, api = api_app
+    p = server.prefix
+    server.grant("ALL PRIVILEGES")
+    data = server_target(server, encryption="passphrase", age_passphrase="correct horse battery")
+    target = api("POST", "/api/targets", data)[2]
+    body = backup(app, api, target["id"])
+    assert body["status"] == "success", body["notes"]
+    assert body["encrypted"] is True
+    assert [d["file_name"] for d in body["databases"]] == [f"{p}_{x}.sql.gz.age" for x in "abc"]
+    folder = app.config.backup_dir / body["file_name"]
+    assert all(b"INSERT" not in f.read_bytes() for f in folder.glob("*.age"))
+    execute(server.on(f"{p}_c"), "DELETE FROM t")
+    restore = {"source_database": f"{p}_c", "confirm": f"{p}_c"}
+    status, _, started = api("POST", f"/api/backups/{body['id']}/restore", restore)
+    assert status == 202, started
+    done = app.wait_restore(started["id"], timeout=60)
+    assert done.status == "success", done.notes
+    assert query(server.on(f"{p}_c"), "SELECT COUNT(*) FROM t") == [(5,)]
+    assert api("POST", f"/api/backups/{body['id']}/verify")[0] == 202
+    assert app.runner.wait("verify", body["id"], timeout=60)
+    v = api("GET", f"/api/backups/{body['id']}")[2]["verification"]
+    assert v["status"] == "passed", v["notes"]
