@@ -398,7 +398,7 @@ def build_router(
         h.backup_contents,
         "What a backup's file holds: tables with rows, views, routines, triggers, events",
         tag="backups",
-        responses={200: "BackupContents", **_READ_ERRORS},
+        responses={200: "BackupContents", 422: "Error", **_READ_ERRORS},
     )
     add(
         "GET",
