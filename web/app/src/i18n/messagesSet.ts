@@ -3,6 +3,7 @@
 
 export const setEn = {
   'set.dbnameHelp': 'One database, or * for every database the user can see.',
+  'set.allDatabases': 'every database',
   'set.exclude': 'Leave out',
   'set.excludeHelp':
     'Databases not to back up, comma-separated; * matches any text (test_*, scratch). mysql, information_schema, performance_schema and sys are always left out. The list of databases is taken anew at each backup, so a new database is in the next one.',
@@ -25,6 +26,7 @@ export const setEn = {
 
 export const setDe: Record<keyof typeof setEn, string> = {
   'set.dbnameHelp': 'Eine Datenbank, oder * für jede Datenbank, die der Benutzer sieht.',
+  'set.allDatabases': 'alle Datenbanken',
   'set.exclude': 'Auslassen',
   'set.excludeHelp':
     'Datenbanken, die nicht gesichert werden, durch Kommas getrennt; * steht für beliebigen Text (test_*, scratch). mysql, information_schema, performance_schema und sys werden immer ausgelassen. Die Liste der Datenbanken wird bei jedem Backup neu gelesen, eine neue Datenbank ist also im nächsten dabei.',
