@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dumper.backup import serverset
 from dumper.backup.agefile import Identity, Recipient
+from dumper.backup.agestream import check_structure
 from dumper.backup.compare import CompareResult, scratch_name
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, ProgressFn, dump_database
@@ -70,10 +71,14 @@ def check(
     path: Path, cancel: threading.Event, readers: list[Identity] | None, encrypted: bool
 ) -> None:
     """Verify every file of a set just written; DumpFailed naming the database when one fails.
-    A set encrypted to a recipient's key is checked by its manifest's sizes only."""
+    A set encrypted to a recipient's key (which the service cannot read) by its age structure."""
     try:
         if encrypted and readers is None:
-            serverset.read_manifest(path)
+            for e in serverset.read_manifest(path):
+                try:
+                    check_structure(path / e.file)
+                except BackupCorrupt as exc:
+                    raise BackupCorrupt(f"database {e.database}: {exc.message}") from exc
             return
         serverset.verify_set(path, cancel=cancel, identities=readers)
     except BackupCorrupt as exc:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from dumper.app import App
+from dumper.backup.agefile import X25519Identity
 from dumper.backup.dsn import ConnParams
 from dumper.backup.serverset import MANIFEST_NAME
 from dumper.engine import Engine
@@ -342,3 +343,28 @@ def test_an_encrypted_set_is_age_files_that_restore_and_verify_with_the_passphra
     assert app.runner.wait("verify", body["id"], timeout=60)
     v = api("GET", f"/api/backups/{body['id']}")[2]["verification"]
     assert v["status"] == "passed", v["notes"]
+
+
+def test_a_set_encrypted_to_a_recipient_restores_a_database_only_with_its_identity(
+    api_app: tuple[App, Api], server: Server
+) -> None:
+    app, api = api_app
+    p = server.prefix
+    server.grant("ALL PRIVILEGES")
+    identity = X25519Identity.generate()
+    data = server_target(server, encryption="recipient", age_recipient=str(identity.recipient))
+    target = api("POST", "/api/targets", data)[2]
+    body = backup(app, api, target["id"])
+    assert body["status"] == "success", body["notes"]
+    folder = app.config.backup_dir / body["file_name"]
+    assert all(f.read_bytes().startswith(b"age-encryption.org/v1\n") for f in folder.glob("*.age"))
+    restore = {"source_database": f"{p}_a", "database": f"{p}_a2", "confirm": f"{p}_a2"}
+    server.made.append(f"{p}_a2")
+    status, _, err = api("POST", f"/api/backups/{body['id']}/restore", restore)
+    assert status == 422 and err["error"]["fields"] == {"identity": "required"}, err
+    restore["identity"] = identity.encode()
+    status, _, started = api("POST", f"/api/backups/{body['id']}/restore", restore)
+    assert status == 202, started
+    done = app.wait_restore(started["id"], timeout=60)
+    assert done.status == "success", done.notes
+    assert query(server.on(f"{p}_a2"), "SELECT COUNT(*) FROM t") == [(3,)]
