@@ -229,6 +229,14 @@ def _add_restore(sub: argparse._SubParsersAction[Parser]) -> None:
         help="restore a plain file that nothing proves complete (no end line, no checksums)",
     )
     p.add_argument("--source-database", help="the database to take from a file of several")
+    p.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(1, 5),
+        default=1,
+        metavar="N",
+        help="load table data over N connections (1-4); a file of another tool uses one",
+    )
     add_age_key(p)
     p.set_defaults(handler=_cmd_restore)
 
@@ -243,6 +251,7 @@ def _cmd_restore(args: argparse.Namespace, ctx: Context) -> int:
         definer=args.definer,
         accept_unmarked=args.accept_unmarked,
         source_database=args.source_database,
+        parallel_connections=args.parallel,
     )
 
     identities = age_identities(args)

@@ -56,6 +56,7 @@ class RestoreOptions:
     definer: str | None = None  # "keep" | "current_user"; None: keep when allowed
     accept_unmarked: bool = False  # a plain file with no end line and no checksums
     source_database: str | None = None  # the one to take from a --databases file of several
+    parallel_connections: int = 1  # > 1: table data over that many connections (restore_parallel)
 
 
 @dataclass(frozen=True)
@@ -135,22 +136,30 @@ class _Executor:
         self.numbered = 0  # statements handed to execute()
 
     def execute(self, stmt: Statement) -> None:
+        scoped = self.scoped(stmt)
+        if scoped is not None:
+            self.add(self.numbered, scoped)
+
+    def scoped(self, stmt: Statement) -> Statement | None:
+        """Numbers `stmt` and applies the scope: the statement to run, or None to skip it."""
         self.numbered += 1
         scoped = self.scope.statement(stmt.sql)
         if scoped is None:
-            return
-        if scoped is not stmt.sql:
-            stmt = stmt._replace(sql=scoped)
+            return None
+        return stmt if scoped is stmt.sql else stmt._replace(sql=scoped)
+
+    def add(self, number: int, stmt: Statement) -> None:
+        """Runs statement `number` of the file, or holds it in the batch."""
         sql = stmt.sql
         size = len(sql)
         if size < BATCH_STATEMENT_MAX and stmt.delimiter == b";" and _BATCHABLE.match(sql):
             if self.batch_size + size + 2 > self.batch_limit:
                 self.flush()
-            self.batch.append((self.numbered, stmt))
+            self.batch.append((number, stmt))
             self.batch_size += size + 2
             return
         self.flush()
-        self._run([(self.numbered, stmt)], sql)
+        self._run([(number, stmt)], sql)
 
     def flush(self) -> None:
         if not self.batch:
@@ -239,7 +248,16 @@ def restore_file(
         producer.start()
         with interrupt_on_cancel(params, conn, cancel, connect=connect):
             try:
-                _run_all(producer, executor, info.size_bytes, progress, cancel)
+                if opts.parallel_connections > 1 and info.producer == "dumper":
+                    # only our own files: another tool's statements may rely on the order across
+                    # tables (LOCK TABLES ... UNLOCK TABLES, a SET that one table's data needs)
+                    from dumper.backup.restore_parallel import ParallelRestore  # imports this
+
+                    ParallelRestore(params, connect, executor, opts.parallel_connections).run(
+                        producer, info.size_bytes, progress, cancel
+                    )
+                else:
+                    _run_all(producer, executor, info.size_bytes, progress, cancel)
             except RestoreFailed as exc:
                 if cancel is not None and cancel.is_set():  # interrupted by the cancel's KILL
                     raise _cancelled(executor) from exc
