@@ -148,7 +148,9 @@ def plan_restore(store: Store, backup: Backup, body: Any) -> Destination:
             f"type the {what} name {dest.confirm_name!r} to confirm the restore",
             fields={"confirm": f"must be the exact {what} name"},
         )
-    return replace(dest, identities=identities, member=member)
+    # the destination target's parallel_connections load the data (restore_parallel.py)
+    options = replace(dest.options, parallel_connections=dest.target.parallel_connections)
+    return replace(dest, identities=identities, member=member, options=options)
 
 
 def _set_member(

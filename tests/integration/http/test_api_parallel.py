@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from dumper.app import App
+from dumper.backup import restore_parallel
 from dumper.backup.dsn import ConnParams
 from dumper.backup.restore import restore_file
 from tests.conftest import admin_exec
-from tests.fixtures.dbcompare import assert_same
+from tests.fixtures.dbcompare import assert_same, query
 from tests.integration.http import test_api_flow
 from tests.integration.http.test_api_flow import Client, _seed, _target_body
 
@@ -82,3 +83,29 @@ def test_without_reload_the_backup_succeeds_over_one_connection_and_warns(
     told = [w for w in backup["warnings"] if "one connection instead of several" in w]
     assert len(told) == 1 and "RELOAD" in told[0], backup["warnings"]
     assert api("GET", f"/api/targets/{target['id']}")[1]["last_backup_warnings"] >= 1
+
+
+def test_a_restore_into_a_target_of_several_connections_loads_over_them(
+    live: tuple[Client, App, Path], scratch_db_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = live[0]
+    src = scratch_db_factory()
+    _seed(src)
+    used: list[int] = []
+    real = restore_parallel.ParallelRestore.run
+
+    def spy(self: restore_parallel.ParallelRestore, *args: Any) -> None:
+        used.append(self.count)
+        real(self, *args)
+
+    monkeypatch.setattr(restore_parallel.ParallelRestore, "run", spy)
+    body = {**_target_body(src), "parallel_connections": 2}
+    status, target = api("POST", "/api/targets", body)
+    assert status == 201, target
+    backup = _backup(api, target["id"])
+    status, started = api("POST", f"/api/backups/{backup['id']}/restore", {"confirm": body["name"]})
+    assert status == 202, started
+    done = api.wait(f"/api/restores/{started['id']}")
+    assert done["status"] == "success", done
+    assert used == [2]
+    assert query(src, "SELECT COUNT(*) FROM orders")[0][0] == 3
