@@ -76,6 +76,15 @@ def fill(params: ConnParams) -> None:
     )
 
 
+def see_routines(admin: ConnParams, grantee: str, *databases: str) -> None:
+    """The grant that lets a user read routines on this server (else every dump warns of it)."""
+    from dumper.backup.visibility import routine_grant
+
+    version = str(sql(admin, "SELECT VERSION()")[0][0])
+    for database in databases:
+        sql(admin, f"GRANT {routine_grant(version, database)} TO {grantee}")
+
+
 def checksum(params: ConnParams) -> Any:
     return sql(params, "CHECKSUM TABLE t EXTENDED")[0][1]
 
@@ -152,6 +161,7 @@ def test_password_from_mysql_pwd_and_percent_encoded_url(scratch_db, mysql_param
     sql(admin, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
     try:
         sql(admin, f"GRANT ALL ON `{scratch_db.database}`.* TO '{user}'@'%'")
+        see_routines(admin, f"'{user}'@'%'", scratch_db.database)
         fill(scratch_db)
         params = ConnParams(scratch_db.host, scratch_db.port, user, password, scratch_db.database)
         env_run = dumper(
@@ -301,6 +311,7 @@ def test_password_file_gives_dump_and_restore_the_password_out_of_sight_of_ps(
     try:
         for db in (src, dst):
             sql(admin, f"GRANT ALL ON `{db.database}`.* TO '{user}'@'%'")
+        see_routines(admin, f"'{user}'@'%'", src.database)
         fill(src)
         as_user = {"user": user, "password": ""}
         secret = tmp_path / "pw"
