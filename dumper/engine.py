@@ -67,6 +67,7 @@ class TestRestoreFn(Protocol):
         *,
         cancel: threading.Event | None = ...,
         identities: Sequence[Identity] | None = ...,
+        progress: Callable[[RestoreProgress], None] | None = ...,  # of the test restore
     ) -> CompareResult: ...
 
 
@@ -77,10 +78,13 @@ def _test_restore(
     *,
     cancel: threading.Event | None = None,
     identities: Sequence[Identity] | None = None,
+    progress: Callable[[RestoreProgress], None] | None = None,
 ) -> CompareResult:
     from dumper.backup.compare import verify_by_restore
 
-    return verify_by_restore(path, params, scratch, cancel=cancel, identities=identities)
+    return verify_by_restore(
+        path, params, scratch, cancel=cancel, identities=identities, progress=progress
+    )
 
 
 @dataclass(frozen=True)

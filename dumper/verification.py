@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from dumper.backup.agefile import Identity
 from dumper.backup.compare import CompareResult, drop_scratch, scratch_name, verify_by_restore
 from dumper.backup.dsn import ConnParams, connect
+from dumper.backup.restore import RestoreProgress
 from dumper.clock import Clock
 from dumper.errors import Cancelled, DumperError
 from dumper.log import get_logger
@@ -59,6 +61,7 @@ def run(
     on_failed: Callable[[str], None] | None = None,
     test_restore: Callable[..., CompareResult] = verify_by_restore,
     identities: list[Identity] | None = None,
+    progress: Callable[[RestoreProgress], None] | None = None,
 ) -> Verification:
     """Test-restore backup `backup_id` (file `path`) on the server of `params`; record the result.
 
@@ -76,7 +79,9 @@ def run(
 
         test_restore = set_test_restore(test_restore, backup_id, running)
     try:
-        keys = {"identities": identities} if identities else {}  # an encrypted backup's
+        keys: dict[str, Any] = {"identities": identities} if identities else {}  # encrypted
+        if progress is not None:
+            keys["progress"] = progress
         result = test_restore(path, params, scratch, cancel=cancel, **keys)
         status = PASSED if result.passed else FAILED
         notes = "; ".join(result.notes)

@@ -210,6 +210,7 @@ class Work:
                 on_failed=lambda notes: self._emit(job, VERIFICATION_FAILED, FAILED, notes),
                 test_restore=self.engine.test_restore,
                 identities=job.identities,
+                progress=job.report,
             )
         except Cancelled:
             log.warning("verification of backup %d: %s", job.id, job.cancel_reason)

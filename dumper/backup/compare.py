@@ -16,7 +16,7 @@ from dumper.backup.agefile import Identity
 from dumper.backup.catalog import count_objects, list_objects
 from dumper.backup.fileformat import Manifest
 from dumper.backup.gzipio import Sink
-from dumper.backup.restore import restore_file
+from dumper.backup.restore import RestoreProgress, restore_file
 from dumper.backup.rows import TableData
 from dumper.backup.session import (
     Session,
@@ -156,8 +156,11 @@ def verify_by_restore(
     cancel: threading.Event | None = None,
     connect: Callable[..., Any] = dsn.connect,
     identities: Sequence[Identity] | None = None,
+    progress: Callable[[RestoreProgress], None] | None = None,
 ) -> CompareResult:
     """Restore `path` into `scratch` on the server of `params`, compare, drop `scratch`.
+
+    `progress` follows the test restore (the read-back after it is short).
 
     Raises Conflict (scratch exists), RestoreFailed (privileges), ConnectionFailed, Cancelled;
     a backup that does not restore or read back as its manifest says is a failed result.
@@ -172,7 +175,14 @@ def verify_by_restore(
     target = params.with_database(scratch)
     try:
         try:
-            restore_file(path, target, cancel=cancel, connect=connect, identities=identities)
+            restore_file(
+                path,
+                target,
+                cancel=cancel,
+                connect=connect,
+                identities=identities,
+                progress=progress,
+            )
             found = read_back(target, cancel, connect)
         except (RestoreFailed, DumpFailed, BackupCorrupt) as exc:
             return CompareResult(False, (f"the test restore failed: {exc}",))

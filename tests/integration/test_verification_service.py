@@ -46,6 +46,22 @@ def test_a_verification_is_recorded_and_a_failed_one_emits_the_event(
     assert failures == [failed.notes] and failed.notes.startswith("table t: content differs")
 
 
+def test_a_verification_reports_the_progress_of_its_test_restore(
+    scratch_db: ConnParams, tmp_path: Path
+) -> None:
+    from dumper.backup.restore import RestoreProgress
+
+    store, clock = Store(tmp_path / "app.db"), FakeClock(START)
+    store.migrate()
+    backup_id, path = _backup(store, scratch_db, tmp_path)
+    seen: list[RestoreProgress] = []
+    done = verification.run(store, clock, backup_id, path, scratch_db, progress=seen.append)
+    assert done.status == "passed"
+    assert seen and seen[-1].bytes_read == seen[-1].bytes_total > 0
+    assert seen[-1].statements > 0
+    assert [p.bytes_read for p in seen] == sorted(p.bytes_read for p in seen)
+
+
 def test_recovery_drops_a_left_over_scratch_database(
     scratch_db: ConnParams, tmp_path: Path
 ) -> None:
