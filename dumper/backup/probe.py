@@ -31,21 +31,31 @@ class ProbeResult:
     databases: list[str] | None = None
 
 
-def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ProbeResult:
-    """Connect (within params.connect_timeout) and report version, database existence and
-    read access."""
-    import pymysql
-
+def _connect(
+    params: ConnParams, connect_fn: Callable[..., Any]
+) -> tuple[Any, str | None, str | None] | ProbeResult:
+    """A connection with the probe's short timeouts and its TLS version and cipher, or the
+    failed result."""
     quick = dataclasses.replace(
-        params,
-        read_timeout=PROBE_READ_TIMEOUT,
-        write_timeout=PROBE_READ_TIMEOUT,
+        params, read_timeout=PROBE_READ_TIMEOUT, write_timeout=PROBE_READ_TIMEOUT
     )
     try:
         conn = connect_fn(quick.with_database(""))
     except ConnectionFailed as exc:
         return ProbeResult(False, None, None, None, exc.message)
     tls_version, tls_cipher = negotiated(conn) or (None, None)
+    return conn, tls_version, tls_cipher
+
+
+def probe(params: ConnParams, connect_fn: Callable[..., Any] = connect) -> ProbeResult:
+    """Connect (within params.connect_timeout) and report version, database existence and
+    read access."""
+    import pymysql
+
+    opened = _connect(params, connect_fn)
+    if isinstance(opened, ProbeResult):
+        return opened
+    conn, tls_version, tls_cipher = opened
     transport = f"{tls_version} ({tls_cipher})" if tls_version else "not encrypted"
     try:
         with conn.cursor() as cur:
@@ -151,14 +161,10 @@ def probe_server(
 
     from dumper.backup.serverset import select_databases
 
-    quick = dataclasses.replace(
-        params, read_timeout=PROBE_READ_TIMEOUT, write_timeout=PROBE_READ_TIMEOUT
-    )
-    try:
-        conn = connect_fn(quick.with_database(""))
-    except ConnectionFailed as exc:
-        return ProbeResult(False, None, None, None, exc.message)
-    tls_version, tls_cipher = negotiated(conn) or (None, None)
+    opened = _connect(params, connect_fn)
+    if isinstance(opened, ProbeResult):
+        return opened
+    conn, tls_version, tls_cipher = opened
     transport = f"{tls_version} ({tls_cipher})" if tls_version else "not encrypted"
     try:
         with conn.cursor() as cur:
