@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from dumper.backup.sink import atomic_file, part_path
+from dumper.backup.sink import atomic_file, fsync_dir, part_path
 from dumper.backup.verify import VerifyResult, verify_file
 from dumper.clock import Clock
 from dumper.errors import BackupCorrupt, InvalidInput, NotFound
@@ -133,7 +133,7 @@ class Uploads:
                 _check_container(name, result)
             try:
                 os.replace(staging, path)
-                _fsync_dir(self.folder.path)
+                fsync_dir(self.folder.path)
                 backup = self._record(
                     target.id, name, started, result, digest.hexdigest(), "upload"
                 )
@@ -234,17 +234,6 @@ class Uploads:
                 path.chmod(self.folder.file_mode)
         except OSError as exc:
             log.warning("cannot set the mode of %s: %s", path.name, exc)
-
-
-def _fsync_dir(path: Path) -> None:
-    """The rename is durable before the row that names the file is written."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _sha256(path: Path) -> str:

@@ -25,7 +25,7 @@ from dumper.backup.agefile import Identity, Recipient
 from dumper.backup.dsn import ConnParams, connect
 from dumper.backup.dump import DumpOptions, DumpProgress, DumpResult, ProgressFn, dump_database
 from dumper.backup.session import close_quietly, server_error_text
-from dumper.backup.sink import _fsync_dir, atomic_file, make_dir, part_path
+from dumper.backup.sink import atomic_file, fsync_dir, make_dir, part_path
 from dumper.backup.verify import VerifyResult, verify_file
 from dumper.errors import BackupCorrupt, Cancelled, ConnectionFailed, DumperError, DumpFailed
 
@@ -188,7 +188,7 @@ def dump_server(
         manifest = _manifest_bytes(entries, version)
         with atomic_file(part / MANIFEST_NAME, mode) as fh:
             fh.write(manifest)
-        _fsync_dir(part)
+        fsync_dir(part)
         os.rename(part, out)  # POSIX: also onto the empty folder a caller made
     except OSError as exc:
         shutil.rmtree(part, ignore_errors=True)
@@ -196,7 +196,7 @@ def dump_server(
     except BaseException:
         shutil.rmtree(part, ignore_errors=True)
         raise
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
     digest = hashlib.sha256(manifest).hexdigest()
     return SetResult(out, tuple(entries), version, tuple(warnings), digest)
 

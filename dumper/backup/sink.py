@@ -47,7 +47,7 @@ def atomic_file(out: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             part.unlink()
         raise
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
 
 
 def make_dir(path: Path, mode: int) -> None:
@@ -69,7 +69,7 @@ def make_dir(path: Path, mode: int) -> None:
     os.chmod(path, mode)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     # the rename is durable only once the directory entry is on disk
     try:
         fd = os.open(path, os.O_RDONLY)
