@@ -1,8 +1,9 @@
 """Benchmark: `dumper dump`/`restore` against `mariadb-dump | gzip -6` and `zcat | mariadb`.
 
 Builds a bench database (mixed-type rows plus 50 KB blobs, times --scale) once, then times both
-sides interleaved for a few rounds (our dump also over two connections) and prints medians,
-ratios against the targets, seconds per GB of SQL (to compare scales), file sizes and peak RSS.
+sides interleaved for a few rounds (our dump and restore also over two connections) and prints
+medians, ratios against the targets, seconds per GB of SQL (to compare scales), file sizes and
+peak RSS.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from dumper.backup.dsn import ConnParams, connect, parse_dsn  # noqa: E402
 
-# ratio of dumper's time to the reference's; "dump2" is our dump over two connections
-TARGETS = {"dump": 0.45, "dump2": 0.35, "restore": 0.70}
+# ratio of dumper's time to the reference's; "dump2"/"restore2": ours over two connections
+TARGETS = {"dump": 0.45, "dump2": 0.35, "restore": 0.70, "restore2": 0.70}
 RSS_TARGET_MB = 64.0
 SIZE_TARGET = 1.05  # our file at most 5 % larger than mariadb-dump | gzip -6's
 BLOB_BYTES = 50_000
@@ -227,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("restore", "ours"): lambda: timed([*py, "restore", str(ours_file), dst_url], env),
         ("restore", "ref"): lambda: timed(["bash", "-o", "pipefail", "-c", their_restore], env),
+        ("restore2", "ours"): lambda: timed(
+            [*py, "restore", str(ours_file), dst_url, "--parallel", "2"], env
+        ),
     }
     results: dict[tuple[str, str], list[Run]] = {key: [] for key in jobs}
 
@@ -239,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
 
     for rnd in range(args.rounds):
         sides = ("ours", "ref") if rnd % 2 == 0 else ("ref", "ours")
-        for op in ("dump", "dump2", "restore"):
+        for op in ("dump", "dump2", "restore", "restore2"):
             for side in sides:
                 if (op, side) not in jobs:
                     continue
-                if op == "restore":
+                if op in ("restore", "restore2"):
                     fresh_target()
                 settle(src)
                 run = jobs[(op, side)]()
@@ -255,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     admin(dst, f"DROP DATABASE IF EXISTS `{dst.database}`")
     results[("dump2", "ref")] = results[("dump", "ref")]  # the same reference, one connection
+    results[("restore2", "ref")] = results[("restore", "ref")]
     sql_gb = sql_bytes(ours_file) / 1e9
     size_ratio = ours_file.stat().st_size / theirs_file.stat().st_size
 
