@@ -36,7 +36,7 @@ from dumper.log import get_logger
 
 log = get_logger("restore")
 
-QUEUE_BYTES = 8 << 20  # statements one worker may have waiting
+QUEUE_BYTES = 1 << 20  # statements one worker may have waiting (RSS: 64 MB in bench.py)
 JOIN_SECONDS = 3.0  # a stopped worker's statement may take this long before its socket is shut
 WAIT_SECONDS = 0.1  # polls of the cancel while the router waits for a worker
 
