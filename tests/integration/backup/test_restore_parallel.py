@@ -96,7 +96,7 @@ def _two_tables(rows: int, size: int, bad: bytes = b"") -> bytes:
     for i in range(rows):
         body.append(b"INSERT INTO `a` VALUES (%d, '%s');\n" % (i, os.urandom(size).hex().encode()))
         body.append(b"INSERT INTO `b` VALUES (%d);\n" % i)
-        if i == rows // 2:
+        if i == rows // 4:
             body.append(bad)
     return b"".join(body)
 
@@ -105,10 +105,11 @@ def test_a_failing_statement_in_one_tables_data_fails_naming_it_and_stops_all(
     dbs: Factory, tmp_path: Path
 ) -> None:
     bad = b"INSERT INTO `a` VALUES (3, 'again');\n"  # a duplicate key
-    body = _two_tables(400, 2000, bad)
-    path = dumper_file(tmp_path, body, {"a": 400, "b": 400})
+    # 9 MB of rows after it: more than the queues and batches of 3 workers hold (6 MB)
+    body = _two_tables(3000, 2000, bad)
+    path = dumper_file(tmp_path, body, {"a": 3000, "b": 3000})
     line = (HEADER + body).split(b"\n").index(bad.rstrip(b"\n")) + 1
-    number = HEADER_STATEMENTS + 2 + 2 * 201 + 1
+    number = HEADER_STATEMENTS + 2 + 2 * (750 + 1) + 1
     dst = dbs()
     with pytest.raises(RestoreFailed) as info:
         restore_file(path, dst, options=_options(3))
@@ -116,7 +117,7 @@ def test_a_failing_statement_in_one_tables_data_fails_naming_it_and_stops_all(
         f"statement {number} (line {line}): INSERT INTO `a` VALUES (3, 'again'): (1062)"
     )
     assert _left_behind(dst) == (0, [])
-    assert query(dst, "SELECT COUNT(*) FROM a")[0][0] < 400  # the rest never ran
+    assert query(dst, "SELECT COUNT(*) FROM a")[0][0] < 3000 - 500  # the rest never ran
 
 
 def test_cancel_mid_restore_ends_every_connection(
