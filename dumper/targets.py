@@ -111,7 +111,8 @@ SCHEDULE_FIELDS: tuple[Field, ...] = (
         low=1,
         high=4,
         description="connections that read table data at once, sharing one snapshot; above 1 "
-        "needs RELOAD for a brief global read lock, without it a backup uses one and says so",
+        "needs RELOAD for a brief global read lock, without it a backup uses one and says so; "
+        "a restore into the target loads a dumper file's table data over as many",
     ),
 )
 TARGET_FIELDS += SCHEDULE_FIELDS
