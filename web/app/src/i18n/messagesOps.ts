@@ -142,9 +142,9 @@ export const opsEn = {
   'edit.pingUrl': "Dead-man's switch: ping URL (optional)",
   'edit.pingUrlHelp':
     'Called when a backup starts (/start), succeeds, or fails (/fail), as healthchecks.io expects: the outside service notices when backups stop, even when dumper itself is down.',
-  'edit.parallel': 'Connections reading table data',
+  'edit.parallel': 'Connections for table data',
   'edit.parallelHelp':
-    'More than one reads tables in parallel from one snapshot: faster on a server with cores to spare. It needs the RELOAD privilege for a global read lock held only for the instant the connections start (it waits for running statements); without it the backup uses one connection and says so.',
+    'More than one reads tables in parallel from one snapshot when backing up, and loads them in parallel when restoring into this target: faster on a server with cores to spare. A backup needs the RELOAD privilege for a global read lock held only for the instant the connections start (it waits for running statements); without it the backup uses one connection and says so.',
 } as const
 
 export type OpsKey = keyof typeof opsEn
@@ -290,7 +290,7 @@ export const opsDe: Record<OpsKey, string> = {
   'edit.pingUrl': 'Totmannschalter: Ping-URL (optional)',
   'edit.pingUrlHelp':
     'Wird beim Start eines Backups (/start), bei Erfolg und bei Fehlschlag (/fail) aufgerufen, wie healthchecks.io es erwartet: der Dienst draußen merkt, wenn Backups ausbleiben, auch wenn dumper selbst nicht läuft.',
-  'edit.parallel': 'Verbindungen, die Tabellendaten lesen',
+  'edit.parallel': 'Verbindungen für Tabellendaten',
   'edit.parallelHelp':
-    'Mehr als eine liest Tabellen parallel aus einem Snapshot: schneller auf einem Server mit freien Kernen. Dafür braucht es das Recht RELOAD für eine globale Lesesperre, die nur für den Augenblick gilt, in dem die Verbindungen starten (sie wartet auf laufende Anweisungen); ohne es nutzt das Backup eine Verbindung und sagt es.',
+    'Mehr als eine liest beim Backup Tabellen parallel aus einem Snapshot und lädt sie bei einer Wiederherstellung in dieses Ziel parallel: schneller auf einem Server mit freien Kernen. Ein Backup braucht dafür das Recht RELOAD für eine globale Lesesperre, die nur für den Augenblick gilt, in dem die Verbindungen starten (sie wartet auf laufende Anweisungen); ohne es nutzt das Backup eine Verbindung und sagt es.',
 }
