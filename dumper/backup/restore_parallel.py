@@ -42,7 +42,9 @@ WAIT_SECONDS = 0.1  # polls of the cancel while the router waits for a worker
 
 _SET = re.compile(rb"(?i)\s*(?:/\*M?!\d*\s*)?SET\s")
 _PLAIN_INSERT = re.compile(rb"(?i)\s*INSERT\s+INTO\s")
-_PRIMARY = re.compile(rb"(?i)\bPRIMARY\s+KEY\b")
+# SHOW CREATE TABLE writes a primary key on a line of its own; a comment or a default that says
+# "primary key" must not make a keyless table's rows load out of order
+_PRIMARY = re.compile(rb"(?im)^\s*PRIMARY\s+KEY\s*\(")
 
 
 @dataclass

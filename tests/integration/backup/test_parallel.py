@@ -3,9 +3,7 @@ connection's, a fallback without the lock privilege, failures and cancel that le
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
 import threading
 import time
 import uuid
@@ -21,12 +19,11 @@ from dumper.backup.dump import DumpOptions, DumpProgress, dump_database
 from dumper.backup.restore import restore_file
 from dumper.errors import Cancelled, DumpFailed
 from tests.conftest import _new_db, admin_exec
-from tests.fixtures.dbcompare import assert_same, client_args, execute, query
+from tests.fixtures.dbcompare import assert_same, execute, load_sakila, query
 
 pytestmark = pytest.mark.integration
 
 Factory = Callable[[], ConnParams]
-SAKILA = Path(__file__).resolve().parents[2] / "fixtures" / "sakila"
 
 
 def _parallel(n: int, **kw: int) -> DumpOptions:
@@ -36,9 +33,7 @@ def _parallel(n: int, **kw: int) -> DumpOptions:
 @pytest.fixture(scope="module")
 def sakila(mysql_params: ConnParams) -> Iterator[ConnParams]:
     db = _new_db(mysql_params, "dumper_par_sakila")
-    client, *opts = client_args(db)[:-1]
-    env = {**os.environ, "MARIADB": client, "MARIADB_OPTS": " ".join(opts)}
-    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True, env=env)
+    load_sakila(db)
     yield db
     admin_exec(mysql_params, f"DROP DATABASE IF EXISTS `{db.database}`")
 

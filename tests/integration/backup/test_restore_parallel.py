@@ -5,7 +5,6 @@ running, other tools' files over one connection, the CLI flag."""
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from dumper.backup.dump import dump_database
 from dumper.backup.restore import RestoreOptions, RestoreProgress, restore_file
 from dumper.errors import Cancelled, RestoreFailed
 from tests.conftest import _new_db, admin_exec
-from tests.fixtures.dbcompare import assert_same, client_args, query
+from tests.fixtures.dbcompare import assert_same, load_sakila, query
 from tests.integration.backup.test_restore import HEADER, HEADER_STATEMENTS, dumper_file
 from tests.integration.backup.test_restore_foreign import FOREIGN
 from tests.integration.test_cli_process import dumper, url
@@ -27,7 +26,6 @@ from tests.integration.test_cli_process import dumper, url
 pytestmark = pytest.mark.integration
 
 Factory = Callable[[], ConnParams]
-SAKILA = Path(__file__).resolve().parents[2] / "fixtures" / "sakila"
 
 
 def _options(n: int, **kw: object) -> RestoreOptions:
@@ -50,9 +48,7 @@ def dbs(mysql_params: ConnParams) -> Iterator[Factory]:
 @pytest.fixture(scope="module")
 def sakila(mysql_params: ConnParams) -> Iterator[ConnParams]:
     db = _new_db(mysql_params, "h_prest_sakila")
-    client, *opts = client_args(db)[:-1]
-    env = {**os.environ, "MARIADB": client, "MARIADB_OPTS": " ".join(opts)}
-    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True, env=env)
+    load_sakila(db)
     yield db
     admin_exec(mysql_params, f"DROP DATABASE IF EXISTS `{db.database}`")
 

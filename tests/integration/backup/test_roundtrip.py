@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,12 +17,11 @@ from dumper.backup.sink import part_path
 from dumper.backup.verify import verify_file
 from tests.fixtures.dbcompare import (
     FIXTURES,
-    SAKILA,
     assert_same,
-    client_args,
     execute,
     is_mariadb,
     load_dump_file,
+    load_sakila,
     load_sql,
     query,
     snapshot,
@@ -230,9 +227,7 @@ def sakila_src(mysql_params: ConnParams) -> object:
     from tests.conftest import _new_db, admin_exec
 
     db = _new_db(mysql_params, "dumper_sakila")
-    client, *opts = client_args(db)[:-1]
-    env = {**os.environ, "MARIADB": client, "MARIADB_OPTS": " ".join(opts)}
-    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True, env=env)
+    load_sakila(db)
     yield db
     admin_exec(mysql_params, f"DROP DATABASE IF EXISTS `{db.database}`")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 from dumper.backup.dsn import ConnParams
 from dumper.backup.dump import DumpOptions, dump_database
 from dumper.backup.verify import verify_file
-from tests.fixtures.dbcompare import SAKILA, client_args, execute
+from tests.fixtures.dbcompare import execute, load_sakila
 
 pytestmark = pytest.mark.integration
 
@@ -23,9 +21,7 @@ def sakila(mysql_params: ConnParams) -> Iterator[ConnParams]:
     from tests.conftest import _new_db, admin_exec
 
     db = _new_db(mysql_params, "dumper_vsakila")
-    client, *opts = client_args(db)[:-1]
-    env = {**os.environ, "MARIADB": client, "MARIADB_OPTS": " ".join(opts)}
-    subprocess.run([str(SAKILA / "load.sh"), db.database], check=True, capture_output=True, env=env)
+    load_sakila(db)
     yield db
     admin_exec(mysql_params, f"DROP DATABASE IF EXISTS `{db.database}`")
 
