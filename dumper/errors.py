@@ -93,6 +93,12 @@ class BackupCorrupt(DumperError):
     code = "backup_corrupt"
 
 
+class StorageFull(DumperError):
+    """BACKUP_DIR has no room (or no quota) left for a file being written; none of it is kept."""
+
+    code = "storage_full"
+
+
 class Cancelled(DumperError):
     """A job stopped because it was asked to; a restore says how many statements ran."""
 

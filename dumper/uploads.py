@@ -5,18 +5,20 @@ restore would accept), then becomes a backup row of a target with trigger `uploa
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 from dumper.backup.sink import atomic_file, fsync_dir, part_path
 from dumper.backup.verify import VerifyResult, verify_file
 from dumper.clock import Clock
-from dumper.errors import BackupCorrupt, InvalidInput, NotFound
+from dumper.errors import BackupCorrupt, InvalidInput, NotFound, StorageFull
 from dumper.folder import BackupFolder, UnknownFile, safe_name
 from dumper.inputs import Field, validate_fields
 from dumper.log import get_logger
@@ -119,7 +121,7 @@ class Uploads:
             digest = hashlib.sha256()
             path = self.folder.path / name
             staging = self.folder.path / f"{name}{STAGING}"
-            with atomic_file(staging, self.folder.file_mode) as fh:
+            with _room_for(name), atomic_file(staging, self.folder.file_mode) as fh:
                 left = length
                 while left > 0:
                     piece = body.read(min(_PIECE, left))
@@ -234,6 +236,20 @@ class Uploads:
                 path.chmod(self.folder.file_mode)
         except OSError as exc:
             log.warning("cannot set the mode of %s: %s", path.name, exc)
+
+
+@contextlib.contextmanager
+def _room_for(name: str) -> Iterator[None]:
+    """A full disk or quota while the upload is written is a StorageFull that says so (the
+    .part is gone by then: atomic_file removes it), not an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(
+                f"no room left in the backup folder for {name}: {exc.strerror}"
+            ) from exc
+        raise
 
 
 def _sha256(path: Path) -> str:

@@ -26,6 +26,7 @@ from dumper.errors import (
     DumperError,
     InvalidInput,
     NotFound,
+    StorageFull,
 )
 from dumper.log import get_logger
 
@@ -114,6 +115,7 @@ ERROR_TABLE: tuple[tuple[type[DumperError], int, str], ...] = (
     (DecryptionError, 409, "decryption_failed"),
     (ConnectionFailed, 502, "connection_failed"),
     (BackupCorrupt, 422, "backup_corrupt"),
+    (StorageFull, 507, "storage_full"),
     (PayloadTooLarge, 413, "payload_too_large"),
     (LengthRequired, 411, "length_required"),
     (Unauthorized, 401, "unauthorized"),

@@ -9,6 +9,7 @@ from dumper.http.router import Request, Response, Router, json_response, parse_j
 from dumper.uploads import Uploads
 
 _ERRORS = {400: "Error", 401: "Error", 404: "Error", 413: "Error", 422: "Error"}
+_FULL = {507: "Error"}  # an upload fills the disk: storage_full
 
 
 class UploadsFacade(Protocol):
@@ -40,7 +41,7 @@ def add_routes(r: Router, app: UploadsFacade, *, max_body: int, upload_max: int)
         tag="backups",
         query={"filename": {"type": "string", "minLength": 1, "maxLength": 255}},
         stream_limit=upload_max,
-        responses={201: "Backup", 411: "Error", **_ERRORS},
+        responses={201: "Backup", 411: "Error", **_ERRORS, **_FULL},
     )
     r.add(
         "POST",

@@ -103,6 +103,7 @@ def test_request_normalises_method_and_header_case() -> None:
         (errors.DecryptionError("key changed"), 409, "decryption_failed"),
         (errors.ConnectionFailed("refused"), 502, "connection_failed"),
         (errors.BackupCorrupt("truncated"), 422, "backup_corrupt"),
+        (errors.StorageFull("no room left"), 507, "storage_full"),
         (PayloadTooLarge("big"), 413, "payload_too_large"),
     ],
 )

@@ -344,3 +344,39 @@ def test_what_an_interrupted_upload_left_is_removed_at_the_next_start(tmp_path: 
         assert sorted(_folder(app)) == ["dump.sql.gz.part", "mine.sql"]
     finally:
         app.stop(timeout=5)
+
+
+def test_a_full_disk_is_507_storage_full_and_nothing_is_kept(tmp_path: Path) -> None:
+    import subprocess
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=128k,mode=0700", "tmpfs", str(backups)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("needs a tiny filesystem of its own (mount -t tmpfs: root)")
+    try:
+        config = make_config(
+            tmp_path, admin_user="admin", admin_pass="right", upload_max_bytes=1 << 20
+        )
+        app = App.build(config)
+        app.start()
+        server = make_server(build_dispatcher(app, config), "127.0.0.1", 0, config.max_body_bytes)
+        stop = threading.Event()
+        thread = threading.Thread(target=serve_until, args=(server, stop), daemon=True)
+        thread.start()
+        try:
+            tid = _target(app)
+            # a little more than the 128 KiB the disk holds: what is left unread is drained
+            status, body = _post(
+                server, f"/api/targets/{tid}/uploads?filename=big.sql", b"-" * 160_000
+            )
+            assert status == 507, body
+            assert body["error"]["code"] == "storage_full"
+            assert "no room left in the backup folder for big.sql" in body["error"]["message"]
+            assert _folder(app) == [] and app.list_backups(tid) == []
+        finally:
+            stop.set()
+            thread.join(10)
+            app.stop(timeout=5)
+    finally:
+        subprocess.run(["umount", str(backups)], check=True)

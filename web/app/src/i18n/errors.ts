@@ -25,6 +25,7 @@ const CODE_TEXT: Record<string, MessageKey> = {
   decryption_failed: 'error.decryption_failed',
   connection_failed: 'error.connection_failed',
   backup_corrupt: 'error.backup_corrupt',
+  storage_full: 'error.storage_full',
   key_required: 'error.key_required',
   payload_too_large: 'error.payload_too_large',
   length_required: 'error.length_required',
